@@ -1,0 +1,30 @@
+# vlmeval-steps: VLMEvalKit-grade evaluation of vision-language models as a Snakemake workflow.
+#
+#   snakemake --cores 2                                        # everything in config/config.yaml
+#   snakemake --cores 8 --resources gpu=4 results/GPT4o/MMStar_acc.csv
+#
+# Stages: download -> verify -> build_prompts -> infer (per shard) -> merge -> judge -> score.
+# The rules live in workflow/rules/; each calls one `vlmeval-steps <stage>` command.
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/infer.smk"
+include: "workflow/rules/evaluate.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        PLAN.targets(),
+
+
+onsuccess:
+    print_results_location()

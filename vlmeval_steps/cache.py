@@ -1,0 +1,94 @@
+"""A sample-level answer cache: append-only JSON lines, one file per writer.
+
+Every answer is appended and fsynced the moment it arrives, so a crash loses at most the
+requests in flight. Each writer (one infer shard, one judge job) appends only to its own file,
+locked with flock, and reads every file in the folder: no two processes ever append to one
+file, which keeps it safe on shared filesystems where O_APPEND is not atomic (NFS), with no
+database. A torn last line (a crash mid-write) is cut off when the writer reopens its file.
+The folder lives beside the declared outputs, so Snakemake never deletes it.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+from pathlib import Path
+
+from .errors import InputError
+from .fileio import dumps_line, sha256_json
+
+log = logging.getLogger(__name__)
+
+
+def answer_key(settings: dict, message_digest: str) -> str:
+    """What produced an answer: the generation settings and the message (images by hash)."""
+    return sha256_json({"settings": settings, "message": message_digest})
+
+
+def _truncate_torn_tail(path: Path) -> None:
+    with open(path, "rb+") as fh:
+        data = fh.read()
+        if data and not data.endswith(b"\n"):
+            keep = data.rfind(b"\n") + 1
+            fh.truncate(keep)
+            log.warning("%s: dropped a torn last line left by an interrupted write", path)
+
+
+class AnswerCache:
+    def __init__(self, directory: str | Path, writer: str):
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.path = self.directory / f"{writer}.jsonl"
+        self.entries: dict[str, dict] = {}
+        self._fh = open(self.path, "a+b")
+        try:
+            fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._fh.close()
+            raise InputError(f"{self.path} is being written by another process: is a second run working on the "
+                             "same target? Wait for it to finish.") from None
+        _truncate_torn_tail(self.path)
+        for path in sorted(self.directory.glob("*.jsonl")):
+            self._load(path)
+
+    def _load(self, path: Path) -> None:
+        bad = 0
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                try:
+                    rec = json.loads(line)
+                    key = rec["key"]
+                except (json.JSONDecodeError, KeyError, TypeError):
+                    bad += 1
+                    continue
+                # a success is never replaced by a later failure for the same key
+                if rec.get("ok", True) or not self.entries.get(key, {}).get("ok", False):
+                    self.entries[key] = rec
+        if bad:
+            log.warning("%s: skipped %d unreadable line(s)", path, bad)
+
+    def get(self, key: str) -> dict | None:
+        return self.entries.get(key)
+
+    def answered(self, key: str, keep_failed: bool = False) -> bool:
+        rec = self.entries.get(key)
+        return rec is not None and (rec.get("ok", True) or keep_failed)
+
+    def put(self, record: dict) -> None:
+        line = dumps_line(record).encode("utf-8")
+        self._fh.write(line)
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self.entries[record["key"]] = record
+
+    def close(self) -> None:
+        if not self._fh.closed:
+            fcntl.flock(self._fh, fcntl.LOCK_UN)
+            self._fh.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

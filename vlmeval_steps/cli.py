@@ -1,0 +1,261 @@
+"""The `vlmeval-steps` command: one subcommand per workflow stage, plus `list` and the demo builders.
+
+Every Snakemake rule calls one of these, so each stage also runs (and is tested) on its own.
+Names (datasets, models) are resolved from the config given with --config; the workflow
+passes already-resolved specs as JSON instead, so a job needs nothing but the package.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import InputError
+
+log = logging.getLogger("vlmeval_steps")
+DEFAULT_CONFIG = "config/config.yaml"
+
+
+def _setup_logging(log_file: str | None) -> None:
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file:
+        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        handlers=handlers, force=True)
+
+
+def stage(fn):
+    """Common --log option, and InputError shown as a one-line error (exit 2), not a traceback."""
+
+    @click.option("--log", "log_file", default=None, help="Also write the log to this file.")
+    @functools.wraps(fn)
+    def wrapper(*args, log_file=None, **kwargs):
+        _setup_logging(log_file)
+        try:
+            return fn(*args, **kwargs)
+        except InputError as exc:
+            log.error("%s", exc)
+            raise SystemExit(2) from None
+
+    return wrapper
+
+
+def _plan(config_path: str | None):
+    from .config import load_plan, load_yaml
+
+    path = config_path or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).exists() else None)
+    config = load_yaml(path) if path else {}
+    return load_plan(config, Path(path).resolve().parent.parent if path else Path.cwd())
+
+
+def _dataset_info(name: str, spec_json: str | None, config: str | None):
+    from .datasets.registry import DatasetInfo
+
+    if spec_json:
+        spec = json.loads(spec_json)
+        return DatasetInfo(name=spec["name"], cls=spec["cls"], url=spec.get("url", ""), md5=spec.get("md5"))
+    return _plan(config).dataset(name)
+
+
+def _json_arg(value: str | None, what: str) -> dict:
+    try:
+        return json.loads(value) if value else {}
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{what}: not valid JSON ({exc}).") from exc
+
+
+config_option = click.option("--config", default=None, help=f"Config to resolve names with (default {DEFAULT_CONFIG}).")
+dataset_spec_option = click.option("--dataset-spec", default=None, help="Resolved dataset entry as JSON.")
+
+
+@click.group()
+@click.version_option(__version__)
+def main():
+    """Evaluate vision-language models, one workflow stage at a time."""
+
+
+@main.command()
+@click.option("--url", required=True, help="http(s)://, file:// URL or a local path.")
+@click.option("--out", required=True, type=click.Path())
+@click.option("--md5", default=None)
+@click.option("--existing", default=None, help="The TSV's final place in the data root, reused if its md5 matches.")
+@stage
+def download(url, out, md5, existing):
+    """Download a dataset TSV."""
+    from .steps import download as step
+
+    step.run(url, out, existing=existing, md5=md5)
+
+
+@main.command()
+@click.option("--in", "src", required=True, type=click.Path(exists=True))
+@click.option("--out", required=True, type=click.Path())
+@click.option("--md5", default=None)
+@stage
+def verify(src, out, md5):
+    """Check a downloaded TSV's md5 and move it into the data root."""
+    from .steps import verify as step
+
+    step.run(src, out, md5 or None)
+
+
+@main.command("build-prompts")
+@click.option("--dataset", required=True)
+@click.option("--data", "tsv", required=True, type=click.Path(exists=True))
+@click.option("--out", required=True, type=click.Path())
+@click.option("--images", "images_dir", required=True, type=click.Path())
+@click.option("--prompt", "prompt_id", default="default", show_default=True)
+@click.option("--limit", type=int, default=None)
+@dataset_spec_option
+@config_option
+@stage
+def build_prompts(dataset, tsv, out, images_dir, prompt_id, limit, dataset_spec, config):
+    """Extract images and write every row's messages."""
+    from .steps import build_prompts as step
+
+    step.run(_dataset_info(dataset, dataset_spec, config), tsv, out, images_dir, prompt_id=prompt_id, limit=limit)
+
+
+@main.command()
+@click.option("--prompts", required=True, type=click.Path(exists=True))
+@click.option("--model", required=True)
+@click.option("--model-spec", default=None, help="Resolved model spec as JSON (no keys).")
+@click.option("--dataset", required=True)
+@click.option("--shard", type=int, default=0, show_default=True)
+@click.option("--num-shards", type=int, default=1, show_default=True)
+@click.option("--cache-dir", required=True, type=click.Path())
+@click.option("--out", required=True, type=click.Path())
+@click.option("--keep-failed", is_flag=True, help="Do not ask again for answers that failed before.")
+@config_option
+@stage
+def infer(prompts, model, model_spec, dataset, shard, num_shards, cache_dir, out, keep_failed, config):
+    """Answer one shard of prompts with one model."""
+    from .steps import infer as step
+
+    spec = _json_arg(model_spec, "--model-spec") or _plan(config).model(model)
+    step.run(prompts, spec, shard, num_shards, cache_dir, out, dataset=dataset,
+             keep_failed=keep_failed or bool(spec.get("keep_failed")))
+
+
+@main.command()
+@click.option("--data", "tsv", required=True, type=click.Path(exists=True))
+@click.option("--prompts", required=True, type=click.Path(exists=True))
+@click.option("--out-xlsx", required=True, type=click.Path())
+@click.option("--out-tsv", required=True, type=click.Path())
+@click.argument("shards", nargs=-1, required=True)
+@stage
+def merge(tsv, prompts, out_xlsx, out_tsv, shards):
+    """Join shard predictions into the prediction files."""
+    from .steps import merge as step
+
+    step.run(tsv, prompts, list(shards), out_xlsx, out_tsv)
+
+
+@main.command()
+@click.option("--dataset", required=True)
+@click.option("--predictions", required=True, type=click.Path(exists=True))
+@click.option("--judge-spec", default=None, help='Judge settings as JSON (default {"model": "exact_matching"}).')
+@click.option("--out", required=True, type=click.Path())
+@dataset_spec_option
+@config_option
+@stage
+def judge(dataset, predictions, judge_spec, out, dataset_spec, config):
+    """Extract answers from predictions (rules first, LLM judge on the misses)."""
+    from .steps import judge as step
+
+    spec = _json_arg(judge_spec, "--judge-spec") or _plan(config).judge(dataset)
+    step.run(_dataset_info(dataset, dataset_spec, config), predictions, spec, out)
+
+
+@main.command()
+@click.option("--dataset", required=True)
+@click.option("--predictions", required=True, type=click.Path(exists=True),
+              help="Our TSV or upstream's {model}_{dataset}.xlsx.")
+@click.option("--extracted", default=None, type=click.Path(exists=True),
+              help="The judge stage's output; without it, rule-based extraction runs here.")
+@click.option("--out", required=True, type=click.Path(), help="The _acc.csv path, or a folder for it.")
+@click.option("--data", "tsv", default=None, type=click.Path(exists=True),
+              help="The dataset TSV (standalone use; checked against the predictions' indices).")
+@click.option("--judge-name", default="exact_matching", show_default=True)
+@click.option("--provenance-out", default=None, type=click.Path())
+@click.option("--provenance", "provenance_json", default=None, help="Provenance fields as JSON.")
+@dataset_spec_option
+@config_option
+@stage
+def score(dataset, predictions, extracted, out, tsv, judge_name, provenance_out, provenance_json, dataset_spec,
+          config):
+    """Score predictions: the metric table upstream writes for the dataset."""
+    from .steps import judge as judge_step
+    from .steps import score as step
+
+    info = _dataset_info(dataset, dataset_spec, config)
+    out = Path(out)
+    if out.suffix != ".csv":
+        out.mkdir(parents=True, exist_ok=True)
+        out = out / f"{dataset}_acc.csv"
+    if tsv:
+        _check_indices(tsv, predictions)
+    if extracted is None:
+        extracted = out.with_name(f".{out.stem}.extracted.jsonl")
+        judge_step.run(info, predictions, {"model": judge_name}, extracted)
+    table = step.run(info, predictions, extracted, out, provenance_out=provenance_out, judge_name=judge_name,
+                     provenance=_json_arg(provenance_json, "--provenance"))
+    click.echo(table.to_string(index=False))
+
+
+def _check_indices(tsv, predictions) -> None:
+    from .datasets.tsv import read_meta
+    from .predictions import read_predictions
+
+    known = set(read_meta(tsv)["index"].astype(str))
+    unknown = sorted(set(read_predictions(predictions)["index"].astype(str)) - known)
+    if unknown:
+        raise InputError(f"{predictions}: indices {unknown[:5]} are not in the dataset {tsv}.")
+
+
+@main.command("list")
+@click.argument("what", type=click.Choice(["datasets", "models"]))
+@config_option
+def list_(what, config):
+    """Print the registered datasets or models."""
+    plan = _plan(config)
+    if what == "datasets":
+        for name in plan.dataset_names():
+            info = plan.dataset(name)
+            click.echo(f"{name}\t{info.type}\t{info.md5 or '-'}\t{info.url}")
+    else:
+        for name in plan.model_names():
+            spec = plan.model(name)
+            detail = spec.get("model_path") or spec.get("model") or ""
+            click.echo(f"{name}\t{spec['class']}\t{detail}")
+
+
+@main.command("demo-model")
+@click.option("--out", required=True, type=click.Path())
+@click.option("--steps", type=int, default=400, show_default=True)
+@stage
+def demo_model(out, steps):
+    """Build and train the tiny demo model offline (fixed seed)."""
+    from .demo.tiny_model import build_and_train
+
+    build_and_train(out, steps=steps)
+
+
+@main.command("demo-data")
+@click.option("--out", required=True, type=click.Path())
+@stage
+def demo_data(out):
+    """Write the demo benchmark TSV."""
+    from .demo.benchmark import write
+
+    write(out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""Resolve the config into what each stage needs: model specs, dataset entries, judge settings.
+
+A model spec is a dict with a `class` and its constructor arguments. Keys in OPERATIONAL_KEYS
+change how a stage runs, never what it answers; everything else is a generation setting and is
+part of the answer cache key and of Snakemake's rerun params. Keys are never kept in a spec:
+an inline `key` is moved to an environment variable and the spec names only that variable.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .datasets.registry import DatasetInfo, dataset_info
+from .errors import InputError
+from .fileio import sha256_json
+
+OPERATIONAL_KEYS = frozenset({
+    "shards", "nproc", "batch_size", "device", "key_env", "key_file", "timeout", "retry", "wait", "verbose",
+    "keep_failed", "build", "gpus",
+})
+SECRET_KEYS = frozenset({"key", "api_key"})
+JUDGE_OPERATIONAL_KEYS = frozenset({"nproc", "key_env", "key_file", "timeout", "retry", "wait", "verbose"})
+LIMIT_SUFFIX = re.compile(r"^(?P<base>.+)_limit(?P<limit>[1-9][0-9]*)$")
+DEFAULT_MODELS_FILE = Path(__file__).resolve().parent.parent / "config" / "models.yaml"
+
+
+def load_yaml(path: str | Path) -> dict:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh) or {}
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found.") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not valid YAML ({exc}).") from exc
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a mapping at the top level, found {type(data).__name__}.")
+    return data
+
+
+def secret_env_name(model: str) -> str:
+    return "VLMEVAL_STEPS_KEY_" + re.sub(r"[^A-Za-z0-9]", "_", model).upper()
+
+
+def sanitise_spec(name: str, spec: dict) -> dict:
+    """The spec with any inline key moved into this process's environment (never to a file)."""
+    spec = dict(spec)
+    for k in SECRET_KEYS & set(spec):
+        value = spec.pop(k)
+        if value not in (None, ""):
+            env = secret_env_name(name)
+            os.environ[env] = str(value)
+            spec["key_env"] = env
+    return spec
+
+
+def generation_settings(spec: dict) -> dict:
+    return {k: v for k, v in spec.items() if k not in OPERATIONAL_KEYS and k not in SECRET_KEYS}
+
+
+def settings_digest(spec: dict) -> str:
+    return sha256_json(generation_settings(spec))[:16]
+
+
+def split_limit(dataset: str) -> tuple[str, int | None]:
+    """'MMStar_limit20' -> ('MMStar', 20): a limited run carries its limit in every file name."""
+    m = LIMIT_SUFFIX.match(dataset)
+    return (m["base"], int(m["limit"])) if m else (dataset, None)
+
+
+def with_limit(dataset: str, limit: int | None) -> str:
+    return f"{dataset}_limit{limit}" if limit else dataset
+
+
+@dataclass
+class Plan:
+    """Everything the Snakefile and the CLI resolve from one config."""
+
+    config: dict
+    models_file: dict
+    basedir: Path
+
+    @property
+    def data_root(self) -> str:
+        root = self.config.get("data_root") or os.environ.get("LMUData") or "LMUData"
+        return str(root).rstrip("/") or "/"
+
+    def model_names(self) -> list[str]:
+        return sorted(set(self.models_file) | set(self.config.get("custom_models") or {}))
+
+    def model(self, name: str) -> dict:
+        inline = self.config.get("custom_models") or {}
+        if name in inline:
+            spec = inline[name]
+        elif name in self.models_file:
+            spec = self.models_file[name]
+        else:
+            raise InputError(f"unknown model {name!r}. Known models: {', '.join(self.model_names())}. "
+                             "Name one from config/models.yaml or add it under custom_models in the config.")
+        if not isinstance(spec, dict) or "class" not in spec:
+            raise InputError(f"model {name!r}: its entry needs a 'class' (e.g. TransformersVLM, OpenAIAPI).")
+        return sanitise_spec(name, spec)
+
+    def dataset_names(self) -> list[str]:
+        from .datasets.registry import REGISTERED
+
+        return sorted(set(REGISTERED) | set(self.config.get("custom_datasets") or {}))
+
+    def dataset(self, name: str) -> DatasetInfo:
+        info = dataset_info(split_limit(name)[0], self.config.get("custom_datasets"))
+        return DatasetInfo(name=info.name, cls=info.cls, url=self.absolute_url(info.url), md5=info.md5)
+
+    def absolute_url(self, url: str) -> str:
+        """Relative local paths are relative to the workflow's folder; they become file:// URLs."""
+        if re.match(r"^[a-z][a-z0-9+.-]*://", url):
+            return url
+        path = Path(url)
+        return (path if path.is_absolute() else (self.basedir / path)).resolve().as_uri()
+
+    def judge(self, dataset: str) -> dict:
+        """Judge settings for a dataset; `model: exact_matching` means rule-based extraction only."""
+        judge = dict(self.config.get("judge") or {})
+        per_dataset = (judge.pop("datasets", None) or {}).get(split_limit(dataset)[0]) or {}
+        judge.update(per_dataset)
+        judge.setdefault("model", "exact_matching")
+        return sanitise_spec("judge", judge)
+
+    def targets(self) -> list[str]:
+        limit = self.config.get("limit")
+        return [f"results/{m}/{with_limit(d, limit)}_acc.csv"
+                for m in self.config.get("models") or [] for d in self.config.get("datasets") or []]
+
+
+def judge_name(judge: dict) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", str(judge["model"]))
+
+
+def judge_settings(judge: dict) -> dict:
+    return {k: v for k, v in judge.items() if k not in JUDGE_OPERATIONAL_KEYS and k not in SECRET_KEYS}
+
+
+def load_plan(config: dict, basedir: str | Path = ".") -> Plan:
+    models_file = config.get("models_file") or DEFAULT_MODELS_FILE
+    path = Path(models_file)
+    if not path.is_absolute():
+        path = Path(basedir) / path
+    return Plan(config=config, models_file=load_yaml(path), basedir=Path(basedir).resolve())

@@ -1,0 +1,41 @@
+"""Model adapters, built from a spec: {'class': NAME or 'module:Class', **constructor arguments}."""
+from __future__ import annotations
+
+import importlib
+
+from ..config import OPERATIONAL_KEYS
+from ..errors import InputError
+from .api_base import BaseAPI
+from .base import BaseModel
+
+ADAPTERS = {
+    "TransformersVLM": "vlmeval_steps.models.transformers_vlm:TransformersVLM",
+}
+
+
+def adapter_class(name: str):
+    target = ADAPTERS.get(name, name)
+    if ":" not in target:
+        raise InputError(f"unknown model class {name!r}; known: {sorted(ADAPTERS)}, or give 'package.module:Class'.")
+    module, attr = target.split(":", 1)
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise InputError(f"cannot import model class {target!r}: {exc}") from exc
+
+
+def is_local(spec: dict) -> bool:
+    """Local models hold a GPU; API models do not."""
+    cls = adapter_class(spec["class"])
+    return not getattr(cls, "is_api", False)
+
+
+def build_model(spec: dict):
+    cls = adapter_class(spec["class"])
+    kwargs = {k: v for k, v in spec.items() if k != "class" and k not in OPERATIONAL_KEYS}
+    if "device" in spec and not getattr(cls, "is_api", False):
+        kwargs["device"] = spec["device"]
+    return cls(**kwargs)
+
+
+__all__ = ["BaseAPI", "BaseModel", "build_model", "adapter_class", "is_local"]

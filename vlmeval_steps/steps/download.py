@@ -1,0 +1,87 @@
+"""download: fetch a dataset TSV from http(s)://, file:// or a local path into the data root.
+
+Streams to `<out>.part` with a progress bar and renames when complete; an interrupted http
+download resumes from the partial file. A TSV already in the data root with the expected md5
+is moved into place instead of downloaded; one with another md5 is moved aside, never deleted.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import urllib.parse
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ..errors import InputError
+from ..fileio import md5_of
+
+log = logging.getLogger(__name__)
+CHUNK = 1 << 20
+
+
+def _progress(total, desc):
+    return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=desc, mininterval=1.0)
+
+
+def _copy_local(src: Path, part: Path, desc: str) -> None:
+    if not src.exists():
+        raise InputError(f"{src}: the dataset file does not exist. Check the url in the config.")
+    with open(src, "rb") as fin, open(part, "wb") as fout, _progress(src.stat().st_size, desc) as bar:
+        for block in iter(lambda: fin.read(CHUNK), b""):
+            fout.write(block)
+            bar.update(len(block))
+
+
+def _http(url: str, part: Path, desc: str, timeout: float) -> None:
+    import requests
+
+    done = part.stat().st_size if part.exists() else 0
+    headers = {"Range": f"bytes={done}-"} if done else {}
+    try:
+        with requests.get(url, stream=True, timeout=timeout, headers=headers) as r:
+            if r.status_code == 416:  # the partial file is already complete
+                return
+            r.raise_for_status()
+            if done and r.status_code != 206:
+                done = 0  # the server ignored Range: start over
+            total = int(r.headers.get("Content-Length", 0)) + done or None
+            with open(part, "ab" if done else "wb") as fout, _progress(total, desc) as bar:
+                bar.update(done)
+                for block in r.iter_content(CHUNK):
+                    fout.write(block)
+                    bar.update(len(block))
+    except requests.RequestException as exc:
+        raise InputError(f"cannot download {url}: {exc}. Without network access, put the TSV in the data root "
+                         f"under the dataset's name, or point the dataset's url at a local copy.") from exc
+
+
+def run(url: str, out: str | Path, existing: str | Path | None = None, md5: str | None = None,
+        timeout: float = 60) -> None:
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if existing and Path(existing).exists():
+        existing = Path(existing)
+        actual = md5_of(existing)
+        if md5 in (None, "", actual):
+            log.info("%s is already in the data root (md5 %s): using it, no download", existing, actual)
+            os.replace(existing, out)
+            return
+        aside = existing.parent / ".stale" / f"{existing.stem}.{actual}{existing.suffix}"
+        aside.parent.mkdir(exist_ok=True)
+        os.replace(existing, aside)
+        log.warning("%s has md5 %s, not the expected %s: moved it to %s and downloading again",
+                    existing, actual, md5, aside)
+    part = out.with_name(out.name + ".part")
+    parsed = urllib.parse.urlparse(url)
+    desc = f"download {out.stem}"
+    log.info("downloading %s -> %s", url, out)
+    if parsed.scheme in ("http", "https"):
+        _http(url, part, desc, timeout)
+    elif parsed.scheme == "file":
+        _copy_local(Path(urllib.parse.unquote(parsed.path)), part, desc)
+    elif parsed.scheme == "":
+        _copy_local(Path(url), part, desc)
+    else:
+        raise InputError(f"unsupported url scheme {parsed.scheme!r} in {url}; use http(s)://, file:// or a path.")
+    os.replace(part, out)

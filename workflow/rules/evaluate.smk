@@ -1,0 +1,39 @@
+# judge (answer extraction) -> score (the metric table and provenance).
+
+
+rule judge:
+    input:
+        predictions="results/{model}/{dataset}.tsv",
+    output:
+        "work/judged/{model}/{dataset}.{judge}.jsonl",
+    params:
+        settings=lambda wc: json.dumps(judge_settings(judge_of(wc.dataset)), sort_keys=True),
+        code=fingerprint("judge"),
+        spec=lambda wc: Untracked(json.dumps(judge_of(wc.dataset))),
+        dataset=lambda wc: Untracked(dataset_json(wc.dataset)),
+    log:
+        "logs/judge/{model}/{dataset}.{judge}.log",
+    shell:
+        "{VS} judge --dataset {wildcards.dataset} --dataset-spec {params.dataset:q}"
+        " --predictions {input.predictions:q} --judge-spec {params.spec:q} --out {output:q} --log {log:q}"
+
+
+rule score:
+    input:
+        predictions="results/{model}/{dataset}.tsv",
+        extracted=lambda wc: judged_path(wc.model, wc.dataset),
+    output:
+        acc="results/{model}/{dataset}_acc.csv",
+        provenance="results/{model}/{dataset}_provenance.json",
+    params:
+        code=fingerprint("score"),
+        judge=lambda wc: judge_name(judge_of(wc.dataset)),
+        dataset=lambda wc: Untracked(dataset_json(wc.dataset)),
+        provenance=lambda wc: Untracked(provenance(wc.model, wc.dataset)),
+    log:
+        "logs/score/{model}/{dataset}.log",
+    shell:
+        "{VS} score --dataset {wildcards.dataset} --dataset-spec {params.dataset:q}"
+        " --predictions {input.predictions:q} --extracted {input.extracted:q} --judge-name {params.judge}"
+        " --out {output.acc:q} --provenance-out {output.provenance:q} --provenance {params.provenance:q}"
+        " --log {log:q}"

@@ -1,0 +1,58 @@
+# infer (one job per model x dataset x shard) -> merge; and the demo model's builder.
+
+
+def infer_inputs(wc):
+    inputs = {"prompts": prompts_path(wc.model, wc.dataset)}
+    spec = model_spec(wc.model)
+    if spec.get("build"):  # a model the workflow builds itself (the demo)
+        inputs["model"] = spec["model_path"]
+    return inputs
+
+
+rule infer:
+    input:
+        unpack(infer_inputs),
+    output:
+        "work/predictions/{model}/{dataset}/shard-{shard}-of-{nshards}.jsonl",
+    params:
+        settings=lambda wc: json.dumps(generation_settings(model_spec(wc.model)), sort_keys=True),
+        code=fingerprint("infer"),
+        spec=lambda wc: Untracked(json.dumps(model_spec(wc.model))),
+        cache=lambda wc: f"work/cache/{wc.model}/{base(wc.dataset)}",
+    resources:
+        gpu=lambda wc: gpus(wc.model),
+    log:
+        "logs/infer/{model}/{dataset}/shard-{shard}-of-{nshards}.log",
+    shell:
+        "{VS} infer --model {wildcards.model} --model-spec {params.spec:q} --dataset {wildcards.dataset}"
+        " --prompts {input.prompts:q} --shard {wildcards.shard} --num-shards {wildcards.nshards}"
+        " --cache-dir {params.cache:q} --out {output:q} --log {log:q}"
+
+
+rule merge:
+    input:
+        tsv=lambda wc: tsv_path(wc.dataset),
+        prompts=lambda wc: prompts_path(wc.model, wc.dataset),
+        shards=lambda wc: shard_files(wc.model, wc.dataset),
+    output:
+        xlsx="results/{model}/{dataset}.xlsx",
+        tsv="results/{model}/{dataset}.tsv",
+    params:
+        code=fingerprint("merge"),
+    log:
+        "logs/merge/{model}/{dataset}.log",
+    shell:
+        "{VS} merge --data {input.tsv:q} --prompts {input.prompts:q} --out-xlsx {output.xlsx:q}"
+        " --out-tsv {output.tsv:q} --log {log:q} {input.shards:q}"
+
+
+rule demo_model:
+    output:
+        directory("resources/models/tiny-llava-demo"),
+    params:
+        code=fingerprint("demo_model"),
+    threads: 2
+    log:
+        "logs/demo_model.log",
+    shell:
+        "{VS} demo-model --out {output:q} --log {log:q}"
