@@ -31,8 +31,8 @@ def rows(n_images: int = N_IMAGES, seed: int = BENCHMARK_SEED) -> list[dict]:
     return out
 
 
-def write(path: str | Path, n_images: int = N_IMAGES) -> None:
-    data = rows(n_images)
+def write(path: str | Path, n_images: int = N_IMAGES, seed: int = BENCHMARK_SEED) -> None:
+    data = rows(n_images, seed)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(data[0]), delimiter="\t", lineterminator="\n")
         writer.writeheader()

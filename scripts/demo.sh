@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Quick start, command 1: install vlmeval-steps and run the offline demo end to end.
+# Extra arguments go to snakemake (e.g. `bash scripts/demo.sh -n` for a dry run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+# torch first: with it installed, the package's own `torch` requirement pulls nothing more
+"$PY" -m pip install --quiet "torch==2.13.0"
+"$PY" -m pip install --quiet -e .
+"$PY" -m snakemake --cores "${CORES:-2}" "$@"
+echo
+echo "Demo score (results/TinyLLaVA-Demo/DemoShapes_acc.csv):"
+cat results/TinyLLaVA-Demo/DemoShapes_acc.csv
