@@ -16,12 +16,27 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 @pytest.fixture(scope="session")
-def demo_model(tmp_path_factory) -> Path:
-    """The colour-and-shape demo model, trained exactly as the workflow's demo_model rule does."""
-    from vlmeval_steps.demo.tiny_model import build_and_train
+def demo_model() -> Path:
+    """The colour-and-shape demo model, trained exactly as the workflow's demo_model rule does.
 
-    out = tmp_path_factory.mktemp("models") / "tiny-llava-demo"
-    build_and_train(str(out))
+    Training takes ~40 s, so the result is kept in a cache folder keyed by the demo code's
+    fingerprint ($VLMEVAL_STEPS_TEST_CACHE, default ~/.cache/vlmeval-steps-tests) and reused by
+    later test sessions until that code changes.
+    """
+    from filelock import FileLock
+
+    from vlmeval_steps.demo.tiny_model import build_and_train
+    from vlmeval_steps.fingerprint import fingerprint
+
+    cache = Path(os.environ.get("VLMEVAL_STEPS_TEST_CACHE", Path.home() / ".cache" / "vlmeval-steps-tests"))
+    out = cache / f"tiny-llava-demo-{fingerprint('demo_model')}"
+    cache.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(out) + ".lock"):  # parallel test sessions train it once
+        if not (out / "model.safetensors").exists():
+            tmp = out.with_name(out.name + ".tmp")
+            shutil.rmtree(tmp, ignore_errors=True)
+            build_and_train(str(tmp))
+            tmp.rename(out)
     return out
 
 

@@ -51,7 +51,9 @@ class ImageMCQDataset(ImageBaseDataset):
             elif judge is None:
                 records.append(dict(index=line["index"], extracted="Z", log=NO_JUDGE_LOG, method="none"))
             else:
-                opt, log = judge.extract_option(line, choices, self.dataset_name)
+                from ..judge.mcq import extract_with_judge
+
+                opt, log = extract_with_judge(judge, line, choices, self.dataset_name)
                 records.append(dict(index=line["index"], extracted=opt, log=log, method="judge"))
         return records
 
