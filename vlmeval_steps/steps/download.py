@@ -60,6 +60,12 @@ def run(url: str, out: str | Path, existing: str | Path | None = None, md5: str 
         timeout: float = 60) -> None:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    if existing and md5:
+        kept = Path(existing).parent / ".stale" / f"{Path(existing).stem}.{md5}{Path(existing).suffix}"
+        if kept.exists():  # the right version was set aside by an earlier md5 change: bring it back
+            log.info("restoring %s (md5 %s), set aside earlier; no download", kept, md5)
+            os.replace(kept, out)
+            return
     if existing and Path(existing).exists():
         existing = Path(existing)
         actual = md5_of(existing)

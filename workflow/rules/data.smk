@@ -12,7 +12,7 @@ rule download:
         "logs/download/{dataset}.log",
     localrule: True  # compute nodes often have no internet
     shell:
-        "{VS} download --url {params.url:q} --md5 {params.md5:q} --existing {params.existing:q}"
+        "{VS} download --url {params.url:q} --md5={params.md5:q} --existing {params.existing:q}"
         " --out {output:q} --log {log:q}"
 
 
@@ -27,7 +27,7 @@ rule verify:
         "logs/verify/{dataset}.log",
     localrule: True
     shell:
-        "{VS} verify --in {input:q} --md5 {params.md5:q} --out {output:q} --log {log:q}"
+        "{VS} verify --in {input:q} --md5={params.md5:q} --out {output:q} --log {log:q}"
 
 
 rule build_prompts:

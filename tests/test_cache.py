@@ -1,0 +1,79 @@
+"""The answer cache: durable appends, torn tails, success never overwritten, one writer per file."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+import pytest
+
+from vlmeval_steps.cache import AnswerCache, answer_key
+from vlmeval_steps.errors import InputError
+
+
+def test_answers_survive_reopen_and_other_writers_are_read(tmp_path):
+    with AnswerCache(tmp_path, "shard-0-of-2") as c0:
+        c0.put(dict(key="k1", index=1, prediction="A", ok=True))
+    with AnswerCache(tmp_path, "shard-1-of-2") as c1:
+        c1.put(dict(key="k2", index=2, prediction="B", ok=True))
+    # a new shard layout reads both old writers' answers
+    with AnswerCache(tmp_path, "shard-0-of-3") as c:
+        assert c.get("k1")["prediction"] == "A" and c.get("k2")["prediction"] == "B"
+
+
+def test_torn_last_line_is_dropped_and_appending_continues(tmp_path):
+    with AnswerCache(tmp_path, "w") as c:
+        c.put(dict(key="k1", index=1, prediction="A", ok=True))
+    with open(tmp_path / "w.jsonl", "ab") as fh:
+        fh.write(b'{"key": "k2", "index": 2, "predic')  # a crash mid-write
+    with AnswerCache(tmp_path, "w") as c:
+        assert c.get("k2") is None and c.get("k1")
+        c.put(dict(key="k3", index=3, prediction="C", ok=True))
+    lines = (tmp_path / "w.jsonl").read_text().splitlines()
+    assert len(lines) == 2 and '"k3"' in lines[1]
+
+
+def test_failure_is_retried_but_never_replaces_a_success(tmp_path):
+    with AnswerCache(tmp_path, "a") as c:
+        c.put(dict(key="k", index=1, prediction="Failed to obtain answer via API.", ok=False))
+        assert not c.answered("k") and c.answered("k", keep_failed=True)
+        c.put(dict(key="k", index=1, prediction="A", ok=True))
+    with AnswerCache(tmp_path, "b") as c:
+        c.put(dict(key="k", index=1, prediction="Failed to obtain answer via API.", ok=False))
+    with AnswerCache(tmp_path, "c") as c:
+        assert c.get("k")["prediction"] == "A"
+
+
+def _hold(path, ready, release):
+    with AnswerCache(path, "same"):
+        ready.set()
+        release.wait(10)
+
+
+def test_a_second_writer_on_the_same_file_is_refused(tmp_path):
+    ctx = multiprocessing.get_context("fork")
+    ready, release = ctx.Event(), ctx.Event()
+    p = ctx.Process(target=_hold, args=(tmp_path, ready, release))
+    p.start()
+    try:
+        assert ready.wait(10)
+        with pytest.raises(InputError, match="being written by another process"):
+            AnswerCache(tmp_path, "same")
+    finally:
+        release.set()
+        p.join(10)
+    AnswerCache(tmp_path, "same").close()  # free again once the holder is gone
+
+
+def test_key_depends_on_settings_and_message():
+    assert answer_key({"t": 0}, "m") == answer_key({"t": 0}, "m")
+    assert answer_key({"t": 0}, "m") != answer_key({"t": 1}, "m")
+    assert answer_key({"t": 0}, "m") != answer_key({"t": 0}, "n")
+
+
+def test_appends_are_fsynced(tmp_path, monkeypatch):
+    synced = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real(fd)))
+    with AnswerCache(tmp_path, "w") as c:
+        c.put(dict(key="k", index=1, prediction="A", ok=True))
+    assert synced
