@@ -106,7 +106,7 @@ class Workflow:
 def workflow(tmp_path, demo_model) -> Workflow:
     root = tmp_path / "wf"
     root.mkdir()
-    for name in ("Snakefile", "workflow", "config", "demo", "vlmeval_steps"):
+    for name in ("Snakefile", "workflow", "profiles", "config", "demo", "vlmeval_steps"):
         src = REPO / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
     for pycache in root.rglob("__pycache__"):

@@ -6,6 +6,7 @@ passes already-resolved specs as JSON instead, so a job needs nothing but the pa
 """
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import logging
@@ -42,6 +43,12 @@ def stage(fn):
         except InputError as exc:
             log.error("%s", exc)
             raise SystemExit(2) from None
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            log.error("no space left on the device writing %s. Free some space and rerun: answers already "
+                      "cached under work/cache/ and finished outputs are kept.", exc.filename or "a file")
+            raise SystemExit(3) from None
 
     return wrapper
 
