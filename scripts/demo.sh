@@ -11,3 +11,5 @@ PY=${PYTHON:-python3}
 echo
 echo "Demo score (results/TinyLLaVA-Demo/DemoShapes_acc.csv):"
 cat results/TinyLLaVA-Demo/DemoShapes_acc.csv
+echo
+echo "Leaderboard: results/summary.md; report with charts: open $(pwd)/results/report.html in a browser"

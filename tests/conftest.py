@@ -114,3 +114,58 @@ def workflow(tmp_path, demo_model) -> Workflow:
     # the trained demo model stands in for the demo_model rule's output (saves 40 s per test)
     shutil.copytree(demo_model, root / "resources" / "models" / "tiny-llava-demo")
     return Workflow(root)
+
+
+# ---- A real OpenAI-compatible server on loopback: `transformers serve` with the demo model ----
+
+class ServedModel:
+    """`transformers serve` serving the trained demo model on 127.0.0.1 (a real server, not a fake)."""
+
+    def __init__(self, base_url: str, model: str, log_path: Path):
+        self.base_url = base_url      # ".../v1"
+        self.model = model            # the absolute folder path: requests must send exactly this
+        self.log_path = log_path      # uvicorn's access log: one line per request
+
+    def requests_served(self) -> int:
+        """Chat-completion requests the server has answered so far (from its access log)."""
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return text.count("POST /v1/chat/completions")
+
+
+@pytest.fixture(scope="session")
+def openai_server(tmp_path_factory, demo_model) -> ServedModel:
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    tmp = tmp_path_factory.mktemp("served")
+    # GET /v1/models scans the hub cache; an empty one keeps the server from touching ~/.cache
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HUB_CACHE=str(tmp / "hf-cache"))
+    (tmp / "hf-cache").mkdir()
+    exe = shutil.which("transformers") or os.path.join(os.path.dirname(sys.executable), "transformers")
+    log_path = tmp / "server.log"
+    log_fh = open(log_path, "w")
+    proc = subprocess.Popen([exe, "serve", str(demo_model), "--host", "127.0.0.1", "--port", str(port),
+                             "--device", "cpu"], env=env, stdout=log_fh, stderr=subprocess.STDOUT)
+    deadline = time.time() + 180
+    while True:
+        try:
+            if urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).status == 200:
+                break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            log_fh.close()
+            pytest.fail(f"transformers serve did not start:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.25)
+    yield ServedModel(f"http://127.0.0.1:{port}/v1", str(demo_model), log_path)
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log_fh.close()

@@ -25,6 +25,9 @@ def test_demo_scores_well_and_a_rerun_does_nothing(workflow):
     assert (workflow.root / "results/TinyLLaVA-Demo/DemoShapes.xlsx").exists()
     assert (workflow.root / "LMUData/DemoShapes.tsv").exists()
     assert not (workflow.root / "LMUData/.download/DemoShapes.tsv").exists()  # renamed, not copied
+    summary = (workflow.root / "results/summary.csv").read_text().splitlines()
+    assert summary[0] == "model,DemoShapes" and summary[1].startswith("TinyLLaVA-Demo,")
+    assert (workflow.root / "results/report.html").stat().st_size > 10_000
     assert workflow.planned() == {}
 
 
@@ -48,9 +51,10 @@ def test_only_what_changed_reruns(workflow):
     cfg = _two_by_two(workflow)
 
     # a judge setting: judge-extract and score of every pair, nothing upstream of them
+    # (the summary and report of all pairs follow any new score)
     changed = dict(cfg, judge={"model": "exact_matching", "temperature": 0.5})
     workflow.write_config(changed)
-    assert workflow.planned() == {"judge": 4, "score": 4}
+    assert workflow.planned() == {"judge": 4, "score": 4, "summary": 1, "report": 1}
     workflow.write_config(cfg)
     assert workflow.planned() == {}
 
@@ -58,7 +62,7 @@ def test_only_what_changed_reruns(workflow):
     changed = yaml_copy(cfg)
     changed["custom_models"]["Other"]["max_new_tokens"] = 7
     workflow.write_config(changed)
-    assert workflow.planned() == {"infer": 2, "merge": 2, "judge": 2, "score": 2}
+    assert workflow.planned() == {"infer": 2, "merge": 2, "judge": 2, "score": 2, "summary": 1, "report": 1}
     # an operational setting (shards are part of file names; nproc is not) changes nothing
     changed = yaml_copy(cfg)
     changed["custom_models"]["Other"]["nproc"] = 3
@@ -70,7 +74,7 @@ def test_only_what_changed_reruns(workflow):
     scoring = workflow.root / "vlmeval_steps/scoring/mcq.py"
     original = scoring.read_text()
     scoring.write_text(original + "\n# an edit\n")
-    assert workflow.planned() == {"score": 4}
+    assert workflow.planned() == {"score": 4, "summary": 1, "report": 1}
     scoring.write_text(original)
     assert workflow.planned() == {}
 
@@ -81,7 +85,7 @@ def test_only_what_changed_reruns(workflow):
     workflow.write_config(changed)
     # TinyLLaVA-Demo has 2 shards, Other has 1
     assert workflow.planned() == {"download": 1, "verify": 1, "build_prompts": 1, "infer": 3, "merge": 2,
-                                  "judge": 2, "score": 2}
+                                  "judge": 2, "score": 2, "summary": 1, "report": 1}
     workflow.snakemake()
     assert workflow.planned() == {}
     rows = read_acc(workflow.root / "results/Other/Second_acc.csv")

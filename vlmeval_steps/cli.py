@@ -169,15 +169,17 @@ def merge(tsv, prompts, out_xlsx, out_tsv, shards):
 @click.option("--predictions", required=True, type=click.Path(exists=True))
 @click.option("--judge-spec", default=None, help='Judge settings as JSON (default {"model": "exact_matching"}).')
 @click.option("--out", required=True, type=click.Path())
+@click.option("--cache-dir", default=None, type=click.Path(),
+              help="Folder of cached judge replies (kept across runs); without it, replies are not kept.")
 @dataset_spec_option
 @config_option
 @stage
-def judge(dataset, predictions, judge_spec, out, dataset_spec, config):
+def judge(dataset, predictions, judge_spec, out, cache_dir, dataset_spec, config):
     """Extract answers from predictions (rules first, LLM judge on the misses)."""
     from .steps import judge as step
 
     spec = _json_arg(judge_spec, "--judge-spec") or _plan(config).judge(dataset)
-    step.run(_dataset_info(dataset, dataset_spec, config), predictions, spec, out)
+    step.run(_dataset_info(dataset, dataset_spec, config), predictions, spec, out, cache_dir=cache_dir)
 
 
 @main.command()
@@ -262,6 +264,75 @@ def demo_data(out):
     from .demo.benchmark import write
 
     write(out)
+
+
+def _pairs(pairs_json: str | None) -> list[tuple[str, str]] | None:
+    """--pairs '[["model", "dataset"], ...]'; without it, every score table under --results."""
+    if not pairs_json:
+        return None
+    value = _json_arg(pairs_json, "--pairs")
+    if not isinstance(value, list) or not all(isinstance(p, list) and len(p) == 2 for p in value):
+        raise InputError('--pairs: expected a JSON list of [model, dataset] pairs.')
+    return [(str(m), str(d)) for m, d in value]
+
+
+pairs_options = [
+    click.option("--results", default="results", show_default=True, type=click.Path(),
+                 help="Folder of results/{model}/{dataset}_acc.csv and _provenance.json."),
+    click.option("--pairs", "pairs_json", default=None,
+                 help='JSON list of [model, dataset]; default: every score table under --results.'),
+]
+
+
+def _with(options):
+    def deco(fn):
+        for opt in reversed(options):
+            fn = opt(fn)
+        return fn
+    return deco
+
+
+@main.command()
+@_with(pairs_options)
+@click.option("--out-csv", default="results/summary.csv", show_default=True, type=click.Path())
+@click.option("--out-md", default="results/summary.md", show_default=True, type=click.Path())
+@click.option("--out-provenance", default="results/summary_provenance.csv", show_default=True, type=click.Path())
+@stage
+def summary(results, pairs_json, out_csv, out_md, out_provenance):
+    """Leaderboard: one row per model, each benchmark's main score, with provenance."""
+    from .steps import summary as step
+
+    step.run_summary(results, _pairs(pairs_json), out_csv, out_md, out_provenance)
+    click.echo(Path(out_md).read_text(encoding="utf-8").split("\n## ", 1)[0])
+
+
+@main.command()
+@_with(pairs_options)
+@click.option("--out", default="results/report.html", show_default=True, type=click.Path())
+@stage
+def report(results, pairs_json, out):
+    """Self-contained HTML report with the leaderboard, charts, failures and provenance."""
+    from .steps import summary as step
+
+    step.run_report(results, _pairs(pairs_json), out)
+    click.echo(f"report: {Path(out).resolve()}")
+
+
+@main.command("run", context_settings=dict(ignore_unknown_options=True, allow_extra_args=True,
+                                           help_option_names=[]))
+@click.pass_context
+def run_(ctx):
+    """Run models on datasets like VLMEvalKit's run.py (--data, --model, --mode, --work-dir, ...) or an
+    EvalScope task file (--config), through Snakemake. `vlmeval-steps run --help` for the options."""
+    from . import runner
+
+    _setup_logging(None)
+    try:
+        code = runner.main(list(ctx.args))
+    except InputError as exc:
+        log.error("%s", exc)
+        raise SystemExit(2) from None
+    raise SystemExit(code)
 
 
 if __name__ == "__main__":

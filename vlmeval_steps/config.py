@@ -23,7 +23,8 @@ OPERATIONAL_KEYS = frozenset({
     "keep_failed", "build", "gpus",
 })
 SECRET_KEYS = frozenset({"key", "api_key"})
-JUDGE_OPERATIONAL_KEYS = frozenset({"nproc", "key_env", "key_file", "timeout", "retry", "wait", "verbose"})
+JUDGE_OPERATIONAL_KEYS = frozenset({"nproc", "key_env", "key_file", "timeout", "retry", "wait", "verbose",
+                                    "keep_failed"})
 LIMIT_SUFFIX = re.compile(r"^(?P<base>.+)_limit(?P<limit>[1-9][0-9]*)$")
 DEFAULT_MODELS_FILE = Path(__file__).resolve().parent.parent / "config" / "models.yaml"
 
@@ -126,6 +127,11 @@ class Plan:
         per_dataset = (judge.pop("datasets", None) or {}).get(split_limit(dataset)[0]) or {}
         judge.update(per_dataset)
         judge.setdefault("model", "exact_matching")
+        if judge["model"] == "auto":  # opt-in: the judge upstream's run.py picks for this dataset
+            from .judge.llm import upstream_default_judge
+
+            info = self.dataset(dataset)
+            judge["model"] = upstream_default_judge(info.name, info.type)
         return sanitise_spec("judge", judge)
 
     def targets(self) -> list[str]:
@@ -135,7 +141,8 @@ class Plan:
 
 
 def judge_name(judge: dict) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]", "_", str(judge["model"]))
+    """The judge as file names show it: its `name` if given (handy when `model` is a path), else `model`."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", str(judge.get("name") or judge["model"]))
 
 
 def judge_settings(judge: dict) -> dict:

@@ -18,9 +18,10 @@ STAGE_SOURCES = {
     "prompts": ["datasets", "prompts", "steps/build_prompts.py"],
     "infer": ["models", "cache.py", "steps/infer.py"],
     "merge": ["predictions.py", "steps/merge.py"],
-    "judge": ["judge", "datasets", "steps/judge.py"],
+    "judge": ["judge", "datasets", "scoring/text.py", "steps/judge.py"],  # text.py: Y/N word rules
     "score": ["scoring", "steps/score.py"],
     "demo_model": ["demo"],
+    "report": ["report", "steps/summary.py"],
 }
 
 

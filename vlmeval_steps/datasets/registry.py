@@ -10,15 +10,25 @@ from dataclasses import asdict, dataclass
 
 from ..errors import InputError
 from .base import ImageBaseDataset
-from .mcq import ImageMCQDataset
+from .judged import MathVista, MMVet
+from .mcq import ImageMCQDataset, MMMUDataset
+from .vqa import ImageVQADataset, OCRBench
+from .yorn import ImageYORNDataset
 
 CLASSES: dict[str, type[ImageBaseDataset]] = {
     "ImageMCQDataset": ImageMCQDataset,
+    "MMMUDataset": MMMUDataset,
+    "ImageYORNDataset": ImageYORNDataset,
+    "ImageVQADataset": ImageVQADataset,
+    "OCRBench": OCRBench,
+    "MathVista": MathVista,
+    "MMVet": MMVet,
 }
 #: the class a custom dataset of a given type gets
-TYPE_CLASSES = {"MCQ": "ImageMCQDataset"}
+TYPE_CLASSES = {"MCQ": "ImageMCQDataset", "Y/N": "ImageYORNDataset", "VQA": "ImageVQADataset"}
 
 VLMEVAL = "https://opencompass.openxlab.space/utils/VLMEval"
+BENCHMARKS = "https://opencompass.openxlab.space/utils/benchmarks"
 
 
 @dataclass(frozen=True)
@@ -40,8 +50,49 @@ def _entry(name, cls, url, md5):
     return name, DatasetInfo(name=name, cls=cls, url=url, md5=md5)
 
 
+# URLs and MD5s of upstream's DATASET_URL / DATASET_MD5 at e8e78f05 (docs: reference §1.5).
 REGISTERED: dict[str, DatasetInfo] = dict([
+    # multiple choice; MMBench and CCBench are circular (every rotation of a question must be right)
     _entry("MMStar", "ImageMCQDataset", f"{VLMEVAL}/MMStar.tsv", "e1ecd2140806c1b1bbf54b43372efb9e"),
+    _entry("MMBench_DEV_EN", "ImageMCQDataset", f"{BENCHMARKS}/MMBench/MMBench_DEV_EN.tsv",
+           "b6caf1133a01c6bb705cf753bb527ed8"),
+    _entry("MMBench_DEV_CN", "ImageMCQDataset", f"{BENCHMARKS}/MMBench/MMBench_DEV_CN.tsv",
+           "08b8fc3324a5ed74155350f57be69fbd"),
+    _entry("MMBench_DEV_EN_V11", "ImageMCQDataset", f"{BENCHMARKS}/MMBench/MMBench_DEV_EN_V11.tsv",
+           "30c05be8f2f347a50be25aa067248184"),
+    _entry("MMBench_DEV_CN_V11", "ImageMCQDataset", f"{BENCHMARKS}/MMBench/MMBench_DEV_CN_V11.tsv",
+           "593f9b5f6bea453d870a798b34ae4f37"),
+    # the v1.0 test TSV has no answers: inference only, scoring stops with an explanation
+    _entry("MMBench_TEST_EN", "ImageMCQDataset", f"{BENCHMARKS}/MMBench/MMBench_TEST_EN.tsv",
+           "6939fadb0ce626fefc0bdc9c64efc528"),
+    # since upstream 0bccf452 (2026-06) this TSV carries answers (the md5 is that version's)
+    _entry("MMBench_TEST_EN_V11", "ImageMCQDataset", f"{BENCHMARKS}/MMBench/MMBench_TEST_EN_V11.tsv",
+           "8d1a704e791df6f5d9fb3ef782b65365"),
+    _entry("CCBench", "ImageMCQDataset", f"{VLMEVAL}/CCBench.tsv", "f5dde47f24dc5a6fb6e595b409b466ac"),
+    _entry("SEEDBench_IMG", "ImageMCQDataset", f"{BENCHMARKS}/SEEDBench/SEEDBench_IMG.tsv",
+           "68017231464752261a2526d6ca3a10c0"),
+    _entry("AI2D_TEST", "ImageMCQDataset", f"{VLMEVAL}/AI2D_TEST.tsv", "0f593e0d1c7df9a3d69bf1f947e71975"),
+    # URL not in the reference; it follows its sibling AI2D_TEST's
+    _entry("AI2D_TEST_NO_MASK", "ImageMCQDataset", f"{VLMEVAL}/AI2D_TEST_NO_MASK.tsv",
+           "fd8f463634d4fe9fbd23b876e8eea5be"),
+    _entry("ScienceQA_VAL", "ImageMCQDataset", f"{BENCHMARKS}/ScienceQA/ScienceQA_VAL.tsv",
+           "96320d05e142e585e7204e72affd29f3"),
+    _entry("RealWorldQA", "ImageMCQDataset", f"{VLMEVAL}/RealWorldQA.tsv", "4de008f55dc4fd008ca9e15321dc44b7"),
+    _entry("MMMU_DEV_VAL", "MMMUDataset", f"{VLMEVAL}/MMMU_DEV_VAL.tsv", "585e8ad75e73f75dcad265dfd0417d64"),
+    # yes / no
+    _entry("MME", "ImageYORNDataset", f"{VLMEVAL}/MME.tsv", "b36b43c3f09801f5d368627fb92187c3"),
+    _entry("POPE", "ImageYORNDataset", f"{VLMEVAL}/POPE.tsv", "c12f5acb142f2ef1f85a26ba2fbe41d5"),
+    _entry("HallusionBench", "ImageYORNDataset", f"{VLMEVAL}/HallusionBench.tsv", "0c23ac0dc9ef46832d7a24504f2a0c7c"),
+    # open answers scored by rules
+    _entry("TextVQA_VAL", "ImageVQADataset", f"{VLMEVAL}/TextVQA_VAL.tsv", "b233b31f551bbf4056f2f955da3a92cd"),
+    _entry("ChartQA_TEST", "ImageVQADataset", f"{VLMEVAL}/ChartQA_TEST.tsv", "c902e0aa9be5582a7aad6dcf52734b42"),
+    _entry("DocVQA_VAL", "ImageVQADataset", f"{VLMEVAL}/DocVQA_VAL.tsv", "d5ee77e1926ff10690d469c56b73eabf"),
+    # URL not in the reference; it follows its sibling DocVQA_VAL's
+    _entry("InfoVQA_VAL", "ImageVQADataset", f"{VLMEVAL}/InfoVQA_VAL.tsv", "2342e9c225222f0ef4dec545ebb126fe"),
+    _entry("OCRBench", "OCRBench", f"{VLMEVAL}/OCRBench.tsv", "e953d98a987cc6e26ef717b61260b778"),
+    # scored by an LLM judge only
+    _entry("MathVista_MINI", "MathVista", f"{VLMEVAL}/MathVista_MINI.tsv", "f199b98e178e5a2a20e7048f5dcb0464"),
+    _entry("MMVet", "MMVet", f"{VLMEVAL}/MMVet.tsv", "748aa6d4aa9d4de798306a63718455e3"),
 ])
 
 

@@ -10,7 +10,12 @@ from .base import BaseModel
 
 ADAPTERS = {
     "TransformersVLM": "vlmeval_steps.models.transformers_vlm:TransformersVLM",
+    "OpenAIAPI": "vlmeval_steps.models.openai_api:OpenAIAPI",
+    "GPT4V": "vlmeval_steps.models.openai_api:GPT4V",                    # upstream's name
+    "CustomAPIModel": "vlmeval_steps.models.openai_api:CustomAPIModel",  # EvalScope's name
 }
+# operational keys an API adapter still needs at construction (they never change an answer)
+API_RUNTIME_KEYS = ("key_env", "key_file", "timeout", "retry", "wait", "verbose")
 
 
 def adapter_class(name: str):
@@ -32,9 +37,12 @@ def is_local(spec: dict) -> bool:
 
 def build_model(spec: dict):
     cls = adapter_class(spec["class"])
-    kwargs = {k: v for k, v in spec.items() if k != "class" and k not in OPERATIONAL_KEYS}
+    # `prompt` names the model's prompt builder (vlmeval_steps/prompts): the workflow's, not the adapter's
+    kwargs = {k: v for k, v in spec.items() if k not in ("class", "prompt") and k not in OPERATIONAL_KEYS}
     if "device" in spec and not getattr(cls, "is_api", False):
         kwargs["device"] = spec["device"]
+    if getattr(cls, "is_api", False):
+        kwargs.update({k: spec[k] for k in API_RUNTIME_KEYS if k in spec})
     return cls(**kwargs)
 
 

@@ -2,19 +2,33 @@
 
 Subclasses implement `generate_inner(inputs, **kwargs) -> (ret_code, answer, log)`;
 `generate` wraps it in the retry loop. Unlike upstream, a reply that never succeeded is
-returned as FAIL_MSG (never the last failed body) and the failure is flagged on
-`self.last_failed`, so the infer stage records it as failed instead of scoring it.
+returned as FAIL_MSG (never the last failed body) with ok=False, so the infer stage records
+it as failed instead of scoring it.
+
+`log` may be a dict; these keys steer the retry loop (a plain string log is retried as upstream):
+  retryable: False      stop now, the request itself is bad (e.g. HTTP 400); the sample fails
+  retry_after: seconds  the server asked us to wait at least this long (HTTP 429/503 Retry-After)
+An APIConfigError raised by generate_inner (bad key, wrong URL or model id) stops every
+request of the job: retrying it per sample would only repeat the same error thousands of times.
 """
 from __future__ import annotations
 
 import logging
 import random
-import time
+import threading
 
+from ..errors import InputError
 from ..judge.matching import FAIL_MSG
 from .base import normalise_message
 
 log = logging.getLogger(__name__)
+
+MAX_BACKOFF = 60.0       # seconds; the exponential backoff never waits longer than this
+MAX_RETRY_AFTER = 300.0  # a server's Retry-After above this is capped (and logged)
+
+
+class APIConfigError(InputError):
+    """A failure no retry can fix (authentication, unknown model, wrong URL): the job stops."""
 
 
 class BaseAPI:
@@ -25,12 +39,14 @@ class BaseAPI:
 
     def __init__(self, retry: int = 10, wait: float = 1, system_prompt: str | None = None, verbose: bool = True,
                  fail_msg: str = FAIL_MSG, **kwargs):
-        self.retry = retry
-        self.wait = wait
+        self.retry = max(1, int(retry))
+        self.wait = float(wait)
         self.system_prompt = system_prompt
         self.verbose = verbose
         self.fail_msg = fail_msg
         self.default_kwargs = kwargs
+        # set when one request hits an APIConfigError: the others stop retrying at once
+        self.aborted = threading.Event()
 
     def use_custom_prompt(self, dataset) -> bool:
         return False
@@ -42,24 +58,46 @@ class BaseAPI:
         raise NotImplementedError
 
     def backoff(self, attempt: int, log_value=None) -> float:
-        """Seconds to wait before the next attempt; subclasses honour Retry-After and the like."""
-        return random.random() * self.wait * 2
+        """Seconds before attempt+1: exponential with jitter (so parallel requests that failed
+        together do not retry together), and never less than the server's Retry-After."""
+        base = min(MAX_BACKOFF, self.wait * (2 ** attempt))
+        delay = base / 2 + random.random() * base / 2
+        retry_after = log_value.get("retry_after") if isinstance(log_value, dict) else None
+        if retry_after is not None:
+            if retry_after > MAX_RETRY_AFTER:
+                log.warning("server asked to wait %.0fs before retrying; waiting %.0fs", retry_after, MAX_RETRY_AFTER)
+            delay = max(delay, min(float(retry_after), MAX_RETRY_AFTER))
+        return delay
 
     def generate(self, message, **kwargs):
         """(answer, ok, info). ok is False when every attempt failed; answer is then FAIL_MSG."""
         message = normalise_message(message)
         kwargs = {**self.default_kwargs, **kwargs}
         last_log = None
-        for attempt in range(max(1, self.retry)):
+        for attempt in range(self.retry):
+            if self.aborted.is_set():
+                return self.fail_msg, False, "aborted: another request hit a configuration error"
             try:
                 ret_code, answer, last_log = self.generate_inner(message, **kwargs)
                 if ret_code == 0 and answer and self.fail_msg not in answer:
                     return answer, True, last_log
+            except APIConfigError:
+                self.aborted.set()
+                raise
             except Exception as exc:  # the retry loop must survive any client error
                 last_log = f"{type(exc).__name__}: {exc}"
+            retryable = not (isinstance(last_log, dict) and last_log.get("retryable") is False)
             if self.verbose:
                 log.warning("%s attempt %d/%d failed: %s", type(self).__name__, attempt + 1, self.retry,
-                            str(last_log)[:300])
-            if attempt + 1 < self.retry:
-                time.sleep(self.backoff(attempt, last_log))
+                            _short(last_log))
+            if not retryable or attempt + 1 == self.retry:
+                break
+            # Event.wait instead of sleep, so an abort wakes every waiting thread at once
+            if self.aborted.wait(self.backoff(attempt, last_log)):
+                break
         return self.fail_msg, False, last_log
+
+
+def _short(value, limit: int = 300) -> str:
+    text = value.get("error", value) if isinstance(value, dict) else value
+    return str(text)[:limit]

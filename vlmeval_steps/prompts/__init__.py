@@ -43,3 +43,7 @@ def build_messages(prompt_id: str, dataset, line) -> list[dict]:
     if prompt_id == DEFAULT:
         return dataset.build_prompt(line)
     return BUILDERS[prompt_id].build(dataset, line)
+
+
+# the builders register themselves; importing them here makes them known wherever BUILDERS is read
+from . import internvl, qwen2_vl  # noqa: E402,F401

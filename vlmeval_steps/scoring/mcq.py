@@ -6,8 +6,13 @@ which changes with PYTHONHASHSEED), and NaN category values are left out of the 
 """
 from __future__ import annotations
 
+import string
+
 import numpy as np
 import pandas as pd
+
+from ..errors import InputError
+from .common import attach_extracted, require_answers
 
 MMB_ABBRS = {
     "coarse_perception": "CP",
@@ -18,6 +23,7 @@ MMB_ABBRS = {
     "attribute_reasoning": "AR",
 }
 CIRCULAR_MARKERS = ("mmbench", "ccbench", "circular", "mmcr")
+LETTERS = frozenset(string.ascii_uppercase)
 
 
 def is_circular(dataset_name: str) -> bool:
@@ -48,24 +54,19 @@ def report_acc(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(res)
 
 
-def _answers_match(extracted, answer) -> bool:
-    return not pd.isna(answer) and str(extracted) == str(answer)
+def ground_truth(answer, dataset_name: str):
+    """MMMU's open questions are scored as "A (the answer) vs B (Other Answers)", so any GT that is
+    not an option letter becomes 'A' (upstream's MMMU_preproc)."""
+    if "MMMU" in dataset_name and answer not in LETTERS:
+        return "A"
+    return answer
 
 
 def score(data: pd.DataFrame, extracted: pd.DataFrame, dataset_name: str) -> dict[str, pd.DataFrame]:
     """{'acc': report table, 'result': per-question hit and log} from predictions + extractions."""
-    if "answer" not in data.columns:
-        raise ValueError(f"{dataset_name}: the predictions have no 'answer' column, so they cannot be scored "
-                         "(a test split without ground truth is inference-only).")
-    ext = extracted.set_index(extracted["index"].astype(str))
-    df = data.copy()
-    keys = df["index"].astype(str)
-    missing = sorted(set(keys) - set(ext.index))
-    if missing:
-        raise ValueError(f"{dataset_name}: no extracted answer for indices {missing[:5]}")
-    df["extracted"] = [ext.at[k, "extracted"] for k in keys]
-    df["log"] = [ext.at[k, "log"] for k in keys]
-    df["hit"] = [int(_answers_match(e, a)) for e, a in zip(df["extracted"], df["answer"])]
+    require_answers(data, dataset_name)
+    df = attach_extracted(data, extracted, dataset_name)
+    df["hit"] = [int(str(e) == str(ground_truth(a, dataset_name))) for e, a in zip(df["extracted"], df["answer"])]
     if is_circular(dataset_name):
         df = circular_hits(df)
     return {"acc": report_acc(df), "result": df.sort_values("index", kind="stable").reset_index(drop=True)}
@@ -74,10 +75,15 @@ def score(data: pd.DataFrame, extracted: pd.DataFrame, dataset_name: str) -> dic
 def circular_hits(df: pd.DataFrame) -> pd.DataFrame:
     """One row per question group (index == g_index); hit only if every rotation is right."""
     df = df.copy()
-    df["index"] = df["index"].astype(int)
-    if "g_index" not in df:
-        df["g_index"] = (df["index"] % int(1e6)).astype(int)
-    df["g_index"] = df["g_index"].astype(int)
+    try:
+        df["index"] = df["index"].astype(int)
+        if "g_index" not in df:
+            # rotated copies of question i have index i + k * 1e6
+            df["g_index"] = (df["index"] % int(1e6)).astype(int)
+        df["g_index"] = df["g_index"].astype(int)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"circular evaluation needs integer 'index' and 'g_index' values ({exc}); "
+                         "the prediction file is not from a circular (MMBench-style) TSV.") from exc
     group_hit = df.groupby("g_index")["hit"].min()
     main = df[df["index"] == df["g_index"]].copy()
     main["hit"] = main["g_index"].map(group_hit).astype(int)

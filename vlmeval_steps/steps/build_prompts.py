@@ -13,9 +13,9 @@ from tqdm import tqdm
 
 from ..datasets.images import extract_images, file_digest
 from ..datasets.registry import DatasetInfo, build_dataset
-from ..datasets.tsv import read_meta
+from ..datasets.tsv import read_meta, scan
 from ..errors import InputError
-from ..fileio import md5_of, sha256_json, write_jsonl
+from ..fileio import sha256_json, write_jsonl
 from ..prompts import build_messages
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ def message_digest(message: list[dict], image_digests: dict[str, str]) -> str:
 def run(info: DatasetInfo, tsv: str | Path, out: str | Path, images_dir: str | Path, prompt_id: str = "default",
         limit: int | None = None, check_md5: bool = True) -> int:
     if check_md5 and info.md5:
-        actual = md5_of(tsv)
+        actual = scan(tsv, md5=True).md5  # the same pass that indexes the file for read_meta and extraction
         if actual != info.md5:
             raise InputError(f"{tsv}: md5 is {actual}, the config expects {info.md5}. The TSV in the data root is "
                              "not the configured version; move it away or fix the md5.")

@@ -3,21 +3,27 @@
 Rows go to shard `position % num_shards`. Every answer is cached the moment it arrives under
 a key of the model's generation settings and the message, so a killed job, a changed shard
 count or a changed prompt re-asks only what has no answer yet. The model is not even loaded
-when the cache answers the whole shard. Failed API answers are cached as failed and asked
-again on the next run unless keep_failed is set.
+when the cache answers the whole shard. An API answer that still fails after its retries is
+cached and written as failed (ok=false), and the job then exits non-zero so that no score is
+made from it and the next run asks again for just those rows; with keep_failed the job
+succeeds and they count as wrong, as upstream. Token usage goes to `<out>.usage.json`.
 """
 from __future__ import annotations
 
+import json
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import ExitStack
 from pathlib import Path
 
 from tqdm import tqdm
 
 from ..cache import AnswerCache, answer_key
 from ..config import generation_settings
-from ..fileio import read_jsonl, write_jsonl
+from ..errors import InputError
+from ..fileio import atomic_write_text, read_jsonl, write_jsonl
+from ..gpu import claim_gpus, gpus_needed
 from ..judge.matching import FAIL_MSG
 from ..models import build_model
 
@@ -39,17 +45,38 @@ def _ask_local(model, rows, dataset, batch_size):
 
 
 def _ask_api(model, rows, dataset, nproc):
+    """`nproc` requests in flight; answers are yielded as they arrive (so cached at once)."""
     def one(row):
         answer, ok, info = model.generate(row["message"], dataset=dataset)
         rec = dict(prediction=answer, ok=ok)
         if not ok:
-            rec["error"] = str(info)[:500]
+            rec["error"] = str(info.get("error", info) if isinstance(info, dict) else info)[:500]
+            # transport trouble (not a request the server rejects): counts towards "endpoint down"
+            rec["transient"] = not (isinstance(info, dict) and info.get("retryable") is False)
         elif isinstance(info, dict) and "usage" in info:
             rec["usage"] = info["usage"]
         return row, rec
 
-    with ThreadPoolExecutor(max_workers=max(1, nproc)) as pool:
-        yield from pool.map(one, rows)
+    pool = ThreadPoolExecutor(max_workers=max(1, nproc))
+    try:
+        futures = [pool.submit(one, r) for r in rows]
+        for fut in as_completed(futures):
+            yield fut.result()  # an APIConfigError (bad key, wrong URL) ends the job here
+    finally:
+        # on an error or a kill: drop the queued requests instead of sending them all first
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def add_usage(total: dict, usage: dict | None) -> None:
+    for k, v in (usage or {}).items():
+        total[k] = total.get(k, 0) + int(v or 0)
+
+
+def write_usage(out: str | Path, record: dict) -> Path:
+    """The job's token usage beside its output (`<out>.usage.json`); provenance sums these."""
+    path = Path(str(out) + ".usage.json")
+    atomic_write_text(path, json.dumps(record, indent=2, sort_keys=True) + "\n")
+    return path
 
 
 def run(prompts_path: str | Path, spec: dict, shard: int, num_shards: int, cache_dir: str | Path,
@@ -59,27 +86,62 @@ def run(prompts_path: str | Path, spec: dict, shard: int, num_shards: int, cache
     settings = generation_settings(spec)
     keys = {id(r): answer_key(settings, r["digest"]) for r in rows}
     stats = dict(total=len(rows), cached=0, asked=0, failed=0)
-    with AnswerCache(cache_dir, writer=f"shard-{shard}-of-{num_shards}") as cache:
+    usage_run: dict = {}
+    with AnswerCache(cache_dir, writer=f"shard-{shard}-of-{num_shards}") as cache, ExitStack() as held:
         todo = [r for r in rows if not cache.answered(keys[id(r)], keep_failed)]
         stats["cached"] = len(rows) - len(todo)
         log.info("shard %d/%d of %s: %d rows, %d answered in the cache, %d to ask", shard, num_shards, dataset,
                  len(rows), stats["cached"], len(todo))
         if todo:
             t0 = time.time()
+            # hold free GPU ids (CUDA_VISIBLE_DEVICES) from before the model loads until the shard is done
+            held.enter_context(claim_gpus(gpus_needed(spec)))
             model = build_model(spec)
             log.info("model %s ready in %.1fs", spec["class"], time.time() - t0)
             answers = (_ask_api(model, todo, dataset, int(spec.get("nproc", 4))) if getattr(model, "is_api", False)
                        else _ask_local(model, todo, dataset, int(spec.get("batch_size", 1))))
-            for row, rec in tqdm(answers, total=len(todo), desc=f"infer {dataset} shard {shard}", unit="sample",
-                                 mininterval=1.0):
-                cache.put(dict(key=keys[id(row)], index=row["index"], **rec))
-                stats["asked"] += 1
-        results = []
+            t_ask, new_failed, streak = time.time(), 0, 0
+            down_after = max(10, 2 * int(spec.get("nproc", 4)))
+            with tqdm(answers, total=len(todo), desc=f"infer {dataset} shard {shard}", unit="sample",
+                      mininterval=1.0) as bar:
+                for row, rec in bar:
+                    transient = rec.pop("transient", False)
+                    cache.put(dict(key=keys[id(row)], index=row["index"], **rec))
+                    stats["asked"] += 1
+                    add_usage(usage_run, rec.get("usage"))
+                    if rec["ok"]:
+                        streak = 0
+                        continue
+                    new_failed += 1
+                    bar.set_postfix(failed=new_failed, refresh=False)
+                    log.warning("index %s failed after all retries: %s", row["index"], rec.get("error"))
+                    streak = streak + 1 if transient else 0
+                    if streak >= down_after:  # stop, rather than retry every remaining sample for hours
+                        model.aborted.set()
+                        raise InputError(f"{streak} requests in a row failed after all retries; the endpoint "
+                                         f"looks down or overloaded (last error: {rec.get('error')}). The "
+                                         f"{stats['asked'] - new_failed} answers that arrived are cached; run again "
+                                         "when it is back.")
+            stats["ask_seconds"] = round(time.time() - t_ask, 3)
+        results, usage_all = [], {}
         for r in rows:
             rec = cache.get(keys[id(r)]) or dict(prediction=FAIL_MSG, ok=False)
             stats["failed"] += not rec.get("ok", True)
-            results.append(dict(index=r["index"], prediction=rec["prediction"], ok=rec.get("ok", True),
-                                key=keys[id(r)]))
+            add_usage(usage_all, rec.get("usage"))
+            result = dict(index=r["index"], prediction=rec["prediction"], ok=rec.get("ok", True), key=keys[id(r)])
+            if not result["ok"] and rec.get("error"):
+                result["error"] = rec["error"]
+            results.append(result)
     write_jsonl(out, results)
-    log.info("shard %d/%d of %s done: %s", shard, num_shards, dataset, stats)
+    if usage_run or usage_all:
+        write_usage(out, dict(stats, usage_this_run=usage_run, usage_answers=usage_all))
+    log.info("shard %d/%d of %s done: %s; tokens this run: %s; tokens behind all answers: %s", shard, num_shards,
+             dataset, stats, usage_run or "-", usage_all or "-")
+    if stats["failed"] and not keep_failed:
+        # exit non-zero: Snakemake then reruns this job next time, which asks only the failed rows,
+        # and no score is computed from answers that never arrived
+        raise InputError(f"{stats['failed']} of {len(rows)} answers of {dataset} shard {shard}/{num_shards} failed "
+                         "after all retries (reasons in the log above; the answers that did arrive are cached). "
+                         "Run again to ask only the failed ones, or set keep_failed: true in the model's entry to "
+                         "score them as failed (wrong), as upstream --keep-failed does.")
     return stats

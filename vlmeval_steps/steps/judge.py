@@ -3,38 +3,76 @@
 Writes one JSON line per row: {"index", "extracted", "log", "method"} with method "rule"
 (matched by upstream's rules), "judge" (decided by the LLM judge) or "none" (no rule matched
 and no LLM judge is configured: upstream's exact-matching outcome).
+
+An LLM judge (judge/llm.py) caches every reply under `cache_dir`, which lies outside Snakemake's
+outputs, so rerunning or re-scoring asks nothing twice. If some judge requests still fail after
+their retries, nothing is written and the job fails (a rerun asks just those again), unless
+the judge settings say keep_failed: true. Token usage goes to `<out>.usage.json`.
 """
 from __future__ import annotations
 
 import collections
+import json
 import logging
 from pathlib import Path
 
 from ..datasets.registry import DatasetInfo, build_dataset
 from ..errors import InputError
-from ..fileio import write_jsonl
+from ..fileio import atomic_write_text, write_jsonl
 from ..predictions import read_predictions
 
 log = logging.getLogger(__name__)
 EXACT_MATCHING = "exact_matching"
 
 
-def build_judge(judge: dict):
+def build_judge(judge: dict, cache_dir: str | Path | None = None, writer: str = "judge"):
+    """None for exact matching, else an LLMJudge over the configured OpenAI-compatible endpoint."""
     if judge.get("model", EXACT_MATCHING) == EXACT_MATCHING:
         return None
-    raise InputError(f"judge model {judge['model']!r}: LLM judges are not available in this build; "
-                     f"use judge: {{model: {EXACT_MATCHING}}}.")
+    if judge["model"] == "auto":
+        raise InputError("judge model 'auto' must be resolved per dataset by the config (Plan.judge) first.")
+    from ..judge.llm import LLMJudge
+
+    return LLMJudge(judge, cache_dir=cache_dir, writer=writer)
 
 
-def run(info: DatasetInfo, predictions: str | Path, judge: dict, out: str | Path) -> dict:
+def run(info: DatasetInfo, predictions: str | Path, judge: dict, out: str | Path,
+        cache_dir: str | Path | None = None) -> dict:
     dataset = build_dataset(info)
     data = read_predictions(predictions)
-    judge_model = build_judge(judge)
+    # one cache file per judged output, so parallel jobs sharing the folder never share a file
+    writer = f"{Path(out).parent.name}.{Path(out).name.removesuffix('.jsonl')}"
+    judge_model = build_judge(judge, cache_dir=cache_dir, writer=writer)
     if judge_model is None and dataset.JUDGE_REQUIRED:
         raise InputError(f"{info.name} can only be scored by an LLM judge, and the config names none "
                          f"(judge.model is {EXACT_MATCHING}). Configure a judge; no score is written without one.")
-    records = dataset.extract(data, judge=judge_model)
-    write_jsonl(out, records)
+    try:
+        records = dataset.extract(data, judge=judge_model)
+    finally:
+        if judge_model is not None:
+            judge_model.close()
     methods = dict(collections.Counter(r["method"] for r in records))
+    if judge_model is not None:
+        _report_judge(judge_model, out, info.name)
+    write_jsonl(out, records)
     log.info("%s: extracted %d answers with judge %s: %s", info.name, len(records), judge.get("model"), methods)
     return methods
+
+
+def _report_judge(judge, out, dataset: str) -> None:
+    stats = dict(judge.stats, judge=judge.name, version=judge.version)
+    log.info("judge %s (%s) on %s: %d requests, %d replies from the cache, %d failed; tokens this run: %s; "
+             "tokens behind all replies: %s", judge.name, judge.version, dataset, stats["asked"], stats["cached"],
+             stats["failed"], judge.usage_run or "-", judge.usage_all or "-")
+    if stats["skipped_failed_predictions"]:
+        log.warning("%d judge prompt(s) held a prediction that failed at inference; they were not sent",
+                    stats["skipped_failed_predictions"])
+    if judge.usage_all or stats["asked"]:
+        atomic_write_text(Path(str(out) + ".usage.json"), json.dumps(
+            dict(stats, usage_this_run=judge.usage_run, usage_answers=judge.usage_all), indent=2, sort_keys=True)
+            + "\n")
+    if stats["failed"] and not judge.keep_failed:
+        raise InputError(f"judge {judge.name} ({judge.version}) failed {stats['failed']} request(s) on {dataset} "
+                         f"after all retries: {judge.broken or 'see the log above'}. The replies that arrived are "
+                         "cached; run again to ask only the rest, or set keep_failed: true in the judge settings to "
+                         "accept them as failures (scored as upstream scores a failed judge).")

@@ -25,9 +25,45 @@ log = logging.getLogger(__name__)
 
 
 def write_table(df: pd.DataFrame, path: str | Path) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(path).with_name(f".{Path(path).name}.tmp")
     df.to_csv(tmp, index=False, encoding="utf-8", quoting=csv.QUOTE_ALL)
     tmp.replace(path)
+
+
+def extra_name(stem: str, suffix: str, judge_name: str) -> str:
+    """`{stem}_{suffix}`, `{judge}` in the suffix filled in; .csv unless the suffix names .json or .xlsx."""
+    name = f"{stem}_{suffix.format(judge=judge_name)}"
+    return name if name.endswith((".json", ".xlsx", ".csv")) else name + ".csv"
+
+
+def write_extra(table, path: Path) -> None:
+    """A table beside the main one, under upstream's name (e.g. `_score.csv`, `_score.json`)."""
+    if path.suffix == ".json":
+        value = table.to_dict("records") if isinstance(table, pd.DataFrame) else table
+        atomic_write_text(path, json.dumps(value, indent=4, ensure_ascii=False, default=_plain) + "\n")
+    elif path.suffix == ".xlsx":
+        write_xlsx(table, path)
+    else:
+        write_table(table, path)
+
+
+def _plain(value):
+    return value.item() if hasattr(value, "item") else str(value)
+
+
+def token_usage(paths: list[str]) -> dict:
+    """Tokens behind the scored answers, summed from the infer and judge jobs' usage files."""
+    total: dict = {}
+    for path in paths:
+        try:
+            rec = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # a local model or exact matching writes none
+        stage = "judge" if "/judged/" in Path(path).as_posix() else "infer"
+        for k, v in (rec.get("usage_answers") or {}).items():
+            total.setdefault(stage, {})[k] = total.get(stage, {}).get(k, 0) + int(v or 0)
+    return total
 
 
 def run(info: DatasetInfo, predictions: str | Path, extracted: str | Path, out: str | Path,
@@ -44,10 +80,14 @@ def run(info: DatasetInfo, predictions: str | Path, extracted: str | Path, out: 
         if suffix == "result":
             write_xlsx(table, out.with_name(f"{stem}_{judge_name}_result.xlsx"))
         elif suffix != "acc":
-            write_table(table, out.with_name(f"{stem}_{suffix}.csv"))
+            write_extra(table, out.with_name(extra_name(stem, suffix, judge_name)))
     if provenance_out:
         failed = int(sum(FAIL_MSG in p for p in data["prediction"]))
-        record = dict(provenance or {}, dataset=info.name, dataset_type=info.type, dataset_md5=info.md5,
+        provenance = dict(provenance or {})
+        usage = token_usage(provenance.pop("usage_files", None) or [])
+        if usage:
+            provenance["token_usage"] = usage
+        record = dict(provenance, dataset=info.name, dataset_type=info.type, dataset_md5=info.md5,
                       judge=judge_name, rows=len(data), failed_predictions=failed,
                       extraction=dict(collections.Counter(ext["method"])) if "method" in ext else {},
                       package_version=__version__,

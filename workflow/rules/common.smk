@@ -1,4 +1,5 @@
 # Config validation, name resolution and the helpers the rules share.
+import functools
 import json
 import re
 import sys
@@ -10,13 +11,25 @@ try:
     from vlmeval_steps.config import (generation_settings, judge_name, judge_settings, load_plan, split_limit)
     from vlmeval_steps.errors import InputError
     from vlmeval_steps.fingerprint import fingerprint
+    from vlmeval_steps.gpu import gpus_needed
+    from vlmeval_steps.judge.llm import judge_identity
     from vlmeval_steps.models import is_local
     from vlmeval_steps.prompts import prompt_id_for
 except ImportError as exc:
     raise WorkflowError(f"the vlmeval_steps package is not installed ({exc}); run `pip install -e .` first") from exc
 
 validate(config, "../schemas/config.schema.yaml")
+
+if workflow.is_main_process:
+    from vlmeval_steps.runlock import hold_run_lock
+
+    # held until this Snakemake process exits; lets the next run clear locks a killed run left
+    _RUN_LOCK = hold_run_lock()
 PLAN = load_plan(config, workflow.basedir)
+# Planning asks for the same few names once per job (tens of thousands of times for 50 models x
+# 40 datasets x 4 shards); resolve each once. Errors are not cached. (docs/scale.md)
+PLAN.model = functools.lru_cache(maxsize=None)(PLAN.model)
+PLAN.dataset = functools.lru_cache(maxsize=None)(PLAN.dataset)
 DATA_ROOT = PLAN.data_root
 # Every job runs the CLI with this very interpreter, so a venv or pyenv needs no PATH set-up.
 VS = f"{sys.executable} -m vlmeval_steps"
@@ -98,8 +111,8 @@ def shard_files(model, dataset):
 
 
 def gpus(model):
-    spec = model_spec(model)
-    return int(spec.get("gpus", 1 if is_local(spec) else 0))
+    # the same count the infer step claims with (vlmeval_steps/gpu.py)
+    return gpus_needed(model_spec(model))
 
 
 def judge_of(dataset):
@@ -113,10 +126,30 @@ def judged_path(model, dataset):
 def provenance(model, dataset):
     return json.dumps(dict(
         model=model, model_settings=generation_settings(model_spec(model)), prompt_id=prompt_id(model, dataset),
-        judge_settings=judge_settings(judge_of(dataset)), limit=split_limit(dataset)[1]))
+        judge_settings=judge_identity(judge_of(dataset)), limit=split_limit(dataset)[1],
+        # token usage the infer and judge jobs record beside their outputs; score sums them
+        usage_files=[f + ".usage.json" for f in shard_files(model, dataset) + [judged_path(model, dataset)]]))
+
+
+SUMMARY_TARGETS = ["results/summary.csv", "results/report.html"]
+
+
+def configured_pairs():
+    """(model, dataset as in file names) for every configured model x dataset: the summary's cells."""
+    from vlmeval_steps.config import with_limit
+
+    limit = config.get("limit")
+    return [(m, with_limit(d, limit)) for m in config.get("models") or [] for d in config.get("datasets") or []]
+
+
+def pair_files(suffix):
+    return [f"results/{m}/{d}{suffix}" for m, d in configured_pairs()]
 
 
 def print_results_location():
-    targets = PLAN.targets()
-    if targets:
-        print("\nResults:", *targets, sep="\n  ")
+    # every configured pair's score and where the files are
+    from vlmeval_steps.report.where import results_message
+
+    message = results_message(configured_pairs())
+    if message:
+        print(message)

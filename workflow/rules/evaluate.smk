@@ -7,15 +7,19 @@ rule judge:
     output:
         "work/judged/{model}/{dataset}.{judge}.jsonl",
     params:
-        settings=lambda wc: json.dumps(judge_settings(judge_of(wc.dataset)), sort_keys=True),
+        # the judge's identity: its settings and, for an LLM judge, the version it resolves to
+        settings=lambda wc: json.dumps(judge_identity(judge_of(wc.dataset)), sort_keys=True),
         code=fingerprint("judge"),
         spec=lambda wc: Untracked(json.dumps(judge_of(wc.dataset))),
         dataset=lambda wc: Untracked(dataset_json(wc.dataset)),
+        # replies are cached outside the outputs, so a rerun or a re-score asks nothing twice
+        cache=lambda wc: f"work/cache/judge/{wc.judge}/{base(wc.dataset)}",
     log:
         "logs/judge/{model}/{dataset}.{judge}.log",
     shell:
         "{VS} judge --dataset {wildcards.dataset} --dataset-spec {params.dataset:q}"
-        " --predictions {input.predictions:q} --judge-spec {params.spec:q} --out {output:q} --log {log:q}"
+        " --predictions {input.predictions:q} --judge-spec {params.spec:q} --cache-dir {params.cache:q}"
+        " --out {output:q} --log {log:q}"
 
 
 rule score:

@@ -1,0 +1,119 @@
+"""How long `snakemake -n` takes to plan a large evaluation: M models x D datasets x S shards.
+
+    python benchmarks/bench_planning.py                      # 50 x 40 x 4, as in docs/scale.md
+    python benchmarks/bench_planning.py --models 5 --datasets 4 --profile-top 25
+
+It copies the workflow into a temp dir, writes D small TSVs (the demo generator, 4 images each)
+and a config with M `custom_models` of S shards, then times a dry run from scratch (nothing built
+yet, so every job is planned) and a second one with `--profile-top` under cProfile to show where
+the time goes. Nothing is executed; the models do not need to exist.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def make_workflow(root: Path, n_models: int, n_datasets: int, shards: int) -> None:
+    from vlmeval_steps.demo import benchmark
+    from vlmeval_steps.fileio import md5_of
+
+    for name in ("Snakefile", "workflow", "config"):
+        src = REPO / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
+    (root / "data").mkdir()
+    datasets = {}
+    for i in range(n_datasets):
+        path = root / "data" / f"Bench{i:02d}.tsv"
+        benchmark.write(path, n_images=4, seed=1000 + i)
+        datasets[path.stem] = {"url": f"data/{path.name}", "md5": md5_of(path), "type": "MCQ"}
+    models = {f"Model{i:02d}": {"class": "TransformersVLM", "model_path": f"/models/model-{i:02d}",
+                                "max_new_tokens": 64 + i, "shards": shards, "batch_size": 8}
+              for i in range(n_models)}
+    cfg = yaml.safe_load((root / "config/config.yaml").read_text())
+    cfg.update(models=sorted(models), datasets=sorted(datasets), custom_models=models, custom_datasets=datasets)
+    (root / "config/config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+
+
+def dry_run(root: Path) -> tuple[float, float, int]:
+    """Wall-clock and CPU seconds (user + system) of one `snakemake -n`, and the jobs it planned.
+    CPU time is the steadier figure on a shared machine."""
+    cmd = [sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--quiet", "rules", "--workflow-profile", "none"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if proc.returncode != 0:
+        sys.exit(f"snakemake -n failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    out = proc.stdout + proc.stderr
+    total = re.search(r"^total\s+(\d+)$", out, re.M)
+    return seconds, cpu, int(total[1]) if total else -1
+
+
+def profiled_run(root: Path, top: int) -> str:
+    """The same dry run in this process under cProfile, through Snakemake's own CLI entry point."""
+    from snakemake.cli import main
+
+    prof = cProfile.Profile()
+    argv = sys.argv
+    sys.argv = ["snakemake", "-n", "--cores", "1", "--quiet", "rules", "--workflow-profile", "none",
+                "--directory", str(root), "--snakefile", str(root / "Snakefile")]
+    prof.enable()
+    try:
+        main()
+    except SystemExit:
+        pass
+    finally:
+        prof.disable()
+        sys.argv = argv
+    buf = io.StringIO()
+    pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(top)
+    return buf.getvalue()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", type=int, default=50)
+    ap.add_argument("--datasets", type=int, default=40)
+    ap.add_argument("--shards", type=int, default=4)
+    ap.add_argument("--repeat", type=int, default=2, help="timed dry runs (the best is reported)")
+    ap.add_argument("--profile-top", type=int, default=0, help="also profile one run and print the top N functions")
+    ap.add_argument("--keep", type=Path, default=None, help="build the workflow copy here and keep it")
+    args = ap.parse_args()
+
+    root = args.keep or Path(tempfile.mkdtemp(prefix="bench-planning-"))
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        if not (root / "Snakefile").exists():
+            make_workflow(root, args.models, args.datasets, args.shards)
+        runs = [dry_run(root) for _ in range(args.repeat)]
+        jobs = runs[0][2]
+        wall, cpu = min(r[0] for r in runs), min(r[1] for r in runs)
+        print(f"{args.models} models x {args.datasets} datasets x {args.shards} shards: {jobs} jobs planned; "
+              f"snakemake -n: {wall:.1f} s wall, {cpu:.1f} s CPU (best of {len(runs)}; wall "
+              f"{', '.join(f'{r[0]:.1f}' for r in runs)}; CPU {', '.join(f'{r[1]:.1f}' for r in runs)})")
+        if args.profile_top:
+            print(profiled_run(root, args.profile_top))
+    finally:
+        if args.keep is None:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

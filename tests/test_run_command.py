@@ -1,0 +1,118 @@
+"""`vlmeval-steps run` end to end: VLMEvalKit-style options and EvalScope task files run the demo through
+Snakemake in their own work dirs and score exactly what the Snakemake target scores."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.slow
+
+ACC = "results/TinyLLaVA-Demo/DemoShapes_limit20_acc.csv"
+SECRET = "sk-e2e-never-in-a-file-41c7"
+
+
+def vs_run(workflow, *args, cwd, env=None, timeout=900):
+    """`python -m vlmeval_steps run ...` with the workflow copy's package (its Snakefile is the one used)."""
+    proc = subprocess.run([sys.executable, "-m", "vlmeval_steps", "run", *map(str, args)], cwd=cwd,
+                          env=workflow.env(env), capture_output=True, text=True, timeout=timeout)
+    return proc
+
+
+def ok(proc):
+    assert proc.returncode == 0, f"{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}"
+    return proc.stdout + proc.stderr
+
+
+def seed_demo_model(workflow, work_dir: Path) -> None:
+    # as the workflow fixture does: the trained demo model stands in for the demo_model rule's output
+    shutil.copytree(workflow.root / "resources/models/tiny-llava-demo", work_dir / "resources/models/tiny-llava-demo")
+
+
+def planned(output: str) -> dict[str, int]:
+    if "Nothing to be done" in output:
+        return {}
+    counts = {}
+    for line in output.split("Job stats:", 1)[1].splitlines()[3:]:
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit():
+            break
+        counts[parts[0]] = int(parts[1])
+    counts.pop("total", None)
+    return counts
+
+
+def test_vlmevalkit_and_evalscope_entry_points_match_the_snakemake_target(workflow, tmp_path):
+    workflow.snakemake(ACC)
+    expected = (workflow.root / ACC).read_text()
+
+    # VLMEvalKit's run.py options, from another folder, into a fresh work dir
+    vk = tmp_path / "vk"
+    seed_demo_model(workflow, vk)
+    out = ok(vs_run(workflow, "--data", "DemoShapes", "--model", "TinyLLaVA-Demo", "--limit", 20, "--work-dir", vk,
+                    "--cores", 2, "--verbose", cwd=tmp_path))
+    assert (vk / ACC).read_text() == expected
+    for name in ("summary.csv", "summary.md", "summary_provenance.csv", "report.html"):
+        assert (vk / "results" / name).exists(), name
+    assert f"Results in {vk}" in out and "Report: results/report.html" in out  # the onsuccess hook
+    assert "TinyLLaVA-Demo / DemoShapes_limit20:" in out
+    # incremental like any Snakemake run: the same command again has nothing to do
+    assert "Nothing to be done" in ok(vs_run(workflow, "--data", "DemoShapes", "--model", "TinyLLaVA-Demo",
+                                             "--limit", 20, "--work-dir", vk, "-n", cwd=tmp_path))
+
+    # EvalScope's task file: a named model and a local checkpoint given by path, same settings as the demo's
+    es = tmp_path / "es"
+    seed_demo_model(workflow, es)
+    task = {"work_dir": str(es), "eval_backend": "VLMEvalKit", "eval_config": {
+        "model": ["TinyLLaVA-Demo", {"name": "MyCheckpoint",
+                                     "model_path": str(workflow.root / "resources/models/tiny-llava-demo"),
+                                     "device": "cpu", "dtype": "float32", "max_new_tokens": 8, "do_sample": False}],
+        "data": ["DemoShapes"], "mode": "all", "limit": 20, "reuse": False, "nproc": 2}}
+    (tmp_path / "task.yaml").write_text(yaml.safe_dump(task))
+    out = ok(vs_run(workflow, "--config", tmp_path / "task.yaml", "--cores", 2, cwd=tmp_path))
+    assert (es / ACC).read_text() == expected
+    assert (es / "results/MyCheckpoint/DemoShapes_limit20_acc.csv").read_text() == expected
+    summary = (es / "results/summary.csv").read_text().splitlines()
+    assert summary[0] == "model,DemoShapes_limit20" and len(summary) == 3
+    assert "MyCheckpoint" in out
+
+
+def test_infer_mode_stops_after_the_merged_predictions(workflow, tmp_path):
+    wd = tmp_path / "wd"
+    jobs = planned(ok(vs_run(workflow, "--data", "DemoShapes", "--model", "TinyLLaVA-Demo", "--mode", "infer",
+                             "--work-dir", wd, "-n", cwd=tmp_path)))
+    assert jobs.get("merge") == 1 and jobs.get("infer") == 2  # the demo model runs in two shards
+    assert not {"judge", "score", "summary", "report"} & set(jobs)
+    jobs = planned(ok(vs_run(workflow, "--data", "DemoShapes", "--model", "TinyLLaVA-Demo", "--work-dir", wd, "-n",
+                             cwd=tmp_path)))
+    assert {"judge": 1, "score": 1, "summary": 1, "report": 1}.items() <= jobs.items()
+
+
+def test_a_bad_name_fails_before_snakemake_with_the_known_names(workflow, tmp_path):
+    proc = vs_run(workflow, "--data", "DemoShapes", "--model", "NoSuchModel", "--work-dir", tmp_path / "wd",
+                  cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "unknown model 'NoSuchModel'" in proc.stderr and "TinyLLaVA-Demo" in proc.stderr
+    assert not (tmp_path / "wd").exists()
+
+
+def test_evalscope_api_task_against_a_real_server_keeps_the_key_out_of_every_file(workflow, tmp_path, openai_server):
+    es = tmp_path / "api"
+    task = {"work_dir": str(es), "eval_backend": "VLMEvalKit", "eval_config": {
+        "model": [{"type": openai_server.model, "name": "CustomAPIModel",
+                   "api_base": openai_server.base_url + "/chat/completions", "key": SECRET, "temperature": 0.0,
+                   "img_size": -1}],
+        "data": ["DemoShapes"], "mode": "all", "limit": 8, "reuse": False, "nproc": 2}}
+    (tmp_path / "task.yaml").write_text(yaml.safe_dump(task))
+    before = openai_server.requests_served()
+    ok(vs_run(workflow, "--config", tmp_path / "task.yaml", "--cores", 2, cwd=tmp_path))
+    name = next(p.name for p in (es / "results").iterdir() if p.is_dir())
+    assert (es / f"results/{name}/DemoShapes_limit8_acc.csv").exists()
+    assert openai_server.requests_served() - before == 8
+    leaked = [str(p) for p in es.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()]
+    assert leaked == []
+    assert "key_env" in (es / ".vlmeval-steps/config.yaml").read_text()

@@ -1,0 +1,232 @@
+"""results/report.html: one self-contained page (inline CSS and SVG, nothing fetched) with the
+leaderboard, per-benchmark and per-category charts, failures and provenance."""
+from __future__ import annotations
+
+import datetime
+import html
+import logging
+import os
+from pathlib import Path
+
+from .. import __version__
+from ..fileio import atomic_write_text
+from .summary import Cell, wide
+
+log = logging.getLogger(__name__)
+
+CSS = """
+:root { --ink:#222; --muted:#666; --line:#e3e3e3; --accent:#4C72B0; --bad:#C44E52; }
+* { box-sizing: border-box; }
+body { font: 14px/1.5 -apple-system, "Segoe UI", "DejaVu Sans", Roboto, Helvetica, Arial, sans-serif;
+       color: var(--ink); margin: 0; background: #f6f7f9; }
+header { background: #1f2a3a; color: #fff; padding: 22px 32px 18px; }
+header h1 { margin: 0 0 4px; font-size: 22px; font-weight: 600; }
+header p { margin: 0; color: #c9d3e0; font-size: 13px; }
+nav { background: #fff; border-bottom: 1px solid var(--line); padding: 8px 32px; position: sticky; top: 0; z-index: 1; }
+nav a { color: var(--accent); margin-right: 18px; text-decoration: none; font-size: 13px; }
+main { max-width: 1260px; margin: 0 auto; padding: 8px 24px 40px; }
+section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 16px 20px; margin-top: 18px; }
+h2 { font-size: 17px; margin: 0 0 10px; }
+h3 { font-size: 14px; margin: 18px 0 4px; }
+p.hint { color: var(--muted); margin: 0 0 10px; font-size: 13px; }
+table { border-collapse: collapse; font-size: 13px; }
+th, td { padding: 5px 9px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+th { background: #fafafa; font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.board th { white-space: nowrap; }
+table.board th.num { white-space: normal; max-width: 120px; vertical-align: bottom; }
+table.board td.num { min-width: 64px; }
+table.board td.best { font-weight: 700; }
+table.prov td { white-space: nowrap; }
+.key { margin: 4px 0 0; font-size: 13px; }
+.key span { display: inline-block; margin-right: 16px; white-space: nowrap; }
+.key i { display: inline-block; width: 11px; height: 11px; border-radius: 2px; margin-right: 5px;
+         vertical-align: -1px; }
+.scroll { overflow-x: auto; }
+code, .mono { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 11.5px; }
+.bad { color: var(--bad); font-weight: 600; }
+.ok { color: #2e7d32; }
+svg.plot { max-width: 100%; height: auto; display: block; margin: 6px 0; }
+.charts { display: flex; flex-wrap: wrap; gap: 6px 36px; align-items: flex-start; }
+ul.legend { margin: 8px 0 0; padding-left: 18px; color: var(--muted); font-size: 13px; }
+footer { color: var(--muted); font-size: 12px; text-align: center; padding: 10px; }
+"""
+
+
+def esc(value) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _fmt(value, digits=2) -> str:
+    return "–" if value is None or value != value else f"{value:.{digits}f}"
+
+
+def _fraction(value: float, unit: str) -> float:
+    from .plots import axis_max
+
+    top = axis_max(unit, [value])
+    return max(0.0, min(1.0, value / top)) if top else 0.0
+
+
+def _heat(value: float | None, unit: str) -> str:
+    """Cell background from pale red (low) to green (high) on the metric's own scale."""
+    if value is None or value != value:
+        return ""
+    f = _fraction(value, unit)
+    lo, hi = (251, 234, 234), (197, 228, 203)
+    rgb = tuple(round(a + (b - a) * f) for a, b in zip(lo, hi))
+    return f' style="background: rgb{rgb}"'
+
+
+def _breakable(name: str) -> str:
+    """Long benchmark names may wrap after an underscore instead of widening the table."""
+    return "_<wbr>".join(esc(part) for part in str(name).split("_"))
+
+
+def colour_key(models: list[str]) -> str:
+    from .plots import colour
+
+    return '<p class="key">' + "".join(f'<span><i style="background:{colour(i)}"></i>{esc(m)}</span>'
+                                       for i, m in enumerate(models)) + "</p>"
+
+
+def _when(stamp) -> str:
+    """'2026-01-01T10:20:30+00:00' -> '2026-01-01 10:20' (UTC, as the score stage writes it)."""
+    return str(stamp or "–").replace("T", " ")[:16]
+
+
+def _tokens(usage: dict | None) -> str:
+    """{'infer': {'prompt_tokens': .., 'completion_tokens': ..}, 'judge': {...}} as a short text."""
+    if not usage:
+        return "–"
+    def total(counts: dict) -> int:
+        if "total_tokens" in counts:
+            return int(counts["total_tokens"] or 0)
+        return sum(int(counts.get(k) or 0) for k in ("prompt_tokens", "completion_tokens"))
+
+    return "; ".join(f"{stage} {total(counts):,}" for stage, counts in usage.items())
+
+
+def _link(path: Path, base: Path, text: str) -> str:
+    return f'<a href="{esc(os.path.relpath(path, base))}">{esc(text)}</a>'
+
+
+def leaderboard(cells: list[Cell], first: dict[str, Cell]) -> str:
+    table = wide(cells)
+    index = {(c.model, c.dataset): c for c in cells}
+    head = "".join(f'<th class="num" title="{esc(first[d].score.metric.label)}">{_breakable(d)}</th>'
+                   for d in table.columns)
+    rows = []
+    for model, row in table.iterrows():
+        tds = []
+        for d, v in row.items():
+            cell = index.get((model, d))
+            if cell is None:
+                tds.append('<td class="num">–</td>')
+                continue
+            p = cell.provenance
+            tip = "\n".join(f"{k}: {p.get(k)}" for k in ("dataset_md5", "judge", "prompt_id", "limit", "rows",
+                                                           "failed_predictions") if p.get(k) not in (None, ""))
+            if cell.score.note:
+                tip += f"\nnote: {cell.score.note}"
+            best = " best" if len(table) > 1 and v == table[d].max() else ""
+            tds.append(f'<td class="num{best}" title="{esc(tip)}"{_heat(cell.value, cell.score.metric.unit)}>'
+                       f"{_fmt(cell.value)}</td>")
+        rows.append(f"<tr><th>{esc(model)}</th>{''.join(tds)}</tr>")
+    legend = "".join(
+        f"<li><b>{esc(d)}</b> ({esc(c.dataset_type or 'type unknown')}): {esc(c.score.metric.label)}, "
+        f"{esc(c.score.metric.unit)}" + (f"; first {esc(c.provenance['limit'])} rows only" if c.provenance.get("limit")
+                                         else "") + "</li>" for d, c in first.items())
+    return (f'<div class="scroll"><table class="board"><tr><th>model</th>{head}</tr>{"".join(rows)}</table></div>'
+            f'<ul class="legend">{legend}</ul>')
+
+
+def provenance_table(cells: list[Cell], base: Path) -> str:
+    tokens = any(c.provenance.get("token_usage") for c in cells)  # API models and LLM judges only
+    # the version column only when scores come from different versions (the page header names the current one)
+    versions = len({c.provenance.get("package_version") for c in cells}) > 1
+    head = ["model", "dataset", "score", "dataset md5", "judge", "prompt id", "limit", "rows", "failed",
+            *(["tokens"] if tokens else []), "scored (UTC)", *(["version"] if versions else [])]
+    rows = []
+    for c in cells:
+        p = c.provenance
+        failed = p.get("failed_predictions")
+        xlsx = _link(c.acc_path.with_name(f"{c.dataset}.xlsx"), base, "xlsx")
+        rows.append("<tr>" + "".join([
+            f"<td>{esc(c.model)}</td>", f"<td>{_link(c.acc_path, base, c.dataset)} ({xlsx})</td>",
+            f'<td class="num">{_fmt(c.value)}</td>',
+            f'<td class="mono">{esc(p.get("dataset_md5") or "–")}</td>', f"<td>{esc(p.get('judge') or '–')}</td>",
+            f"<td>{esc(p.get('prompt_id') or '–')}</td>", f'<td class="num">{esc(p.get("limit") or "all")}</td>',
+            f'<td class="num">{esc(p.get("rows", "–"))}</td>',
+            f'<td class="num{" bad" if failed else ""}">{esc("–" if failed is None else failed)}</td>',
+            *([f"<td>{esc(_tokens(p.get('token_usage')))}</td>"] if tokens else []),
+            f"<td>{esc(_when(p.get('scored_at')))}</td>",
+            *([f"<td>{esc(p.get('package_version') or '–')}</td>"] if versions else []),
+        ]) + "</tr>")
+    return ('<div class="scroll"><table class="prov"><tr>' + "".join(f"<th>{h}</th>" for h in head) + "</tr>"
+            + "".join(rows) + "</table></div>")
+
+
+def render(cells: list[Cell], out: str | Path, title: str = "vlmeval-steps report") -> str:
+    from . import plots
+
+    out = Path(out)
+    base = out.resolve().parent
+    models = list(dict.fromkeys(c.model for c in cells))
+    first: dict[str, Cell] = {}
+    for c in cells:
+        first.setdefault(c.dataset, c)
+    benchmarks = [dict(name=d, metric=c.score.metric.label, unit=c.score.metric.unit,
+                       scores={x.model: x.value for x in cells if x.dataset == d}) for d, c in first.items()]
+    parts = []
+    parts.append('<section id="leaderboard"><h2>Leaderboard</h2><p class="hint">Each benchmark\'s main score, in '
+                 "the unit upstream's leaderboard uses. Hover over a cell for its provenance.</p>"
+                 + leaderboard(cells, first) + "</section>")
+    key = colour_key(models) if len(models) > 1 else ""
+    parts.append('<section id="scores"><h2>Scores by benchmark</h2>' + key + plots.scores_chart(benchmarks, models)
+                 + "</section>")
+    cat_parts, grouped_bars = [], False
+    for d, c in first.items():
+        per_model = {x.model: x.score.categories for x in cells if x.dataset == d and x.score.categories}
+        if per_model:
+            unit = c.score.metric.category_unit or c.score.metric.unit
+            chart_models = [m for m in models if m in per_model]
+            n_cats = len({k for v in per_model.values() for k in v})
+            grouped_bars |= len(chart_models) > 1 and plots.as_bars(len(chart_models), n_cats)
+            cat_parts.append(plots.categories_chart(d, unit, chart_models, per_model))
+    if cat_parts:
+        parts.append('<section id="categories"><h2>By category</h2><p class="hint">The categories of each '
+                     "benchmark's score table (the columns or rows of its <code>_acc.csv</code>).</p>"
+                     + (key if grouped_bars else "") + '<div class="charts">' + "".join(cat_parts)
+                     + "</div></section>")
+    pairs = [dict(model=c.model, dataset=c.dataset, failed=int(c.provenance.get("failed_predictions") or 0),
+                  rows=int(c.provenance.get("rows") or 0), extraction=c.provenance.get("extraction") or {})
+             for c in cells]
+    total_failed = sum(p["failed"] for p in pairs)
+    verdict = (f'<span class="bad">{total_failed} predictions failed</span> (asked again on the next run unless '
+               "keep_failed is set)." if total_failed
+               else '<span class="ok">No prediction failed.</span>')
+    parts.append(f'<section id="failures"><h2>Failures and answer extraction</h2><p class="hint">{verdict} '
+                 "Extraction: <b>rule</b> = upstream's matching rules, <b>judge</b> = the LLM judge, <b>none</b> = "
+                 "no answer found (scored as wrong).</p>" + plots.failures_chart(pairs) + "</section>")
+    parts.append('<section id="provenance"><h2>Provenance</h2><p class="hint">What produced each score. A dataset\'s '
+                 "name opens its score table, <i>xlsx</i> its predictions.</p>" + provenance_table(cells, base)
+                 + "</section>")
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    sections = [("leaderboard", "Leaderboard"), ("scores", "Scores"), ("categories", "Categories"),
+                ("failures", "Failures"), ("provenance", "Provenance")]
+    nav = "".join(f'<a href="#{s}">{t}</a>' for s, t in sections if s != "categories" or cat_parts)
+    counts = (f"{len(models)} model{'s' * (len(models) != 1)} × "
+              f"{len(first)} benchmark{'s' * (len(first) != 1)}")
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{esc(title)}</title><style>{CSS}</style></head>
+<body><header><h1>{esc(title)}</h1><p>{counts} · generated {now} · vlmeval-steps {esc(__version__)}</p></header>
+<nav>{nav}</nav>
+<main>{''.join(parts)}</main>
+<footer>Scores follow VLMEvalKit's metric tables; see results/summary.md for the same numbers as text.</footer>
+</body></html>
+"""
+    atomic_write_text(out, page)
+    log.info("report written to %s", out)
+    return page

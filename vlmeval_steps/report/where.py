@@ -1,0 +1,35 @@
+"""The message at the end of a successful run: each configured pair's score and where the files are."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def results_message(pairs: list[tuple[str, str]], workdir: str | Path = ".") -> str:
+    from .summary import read_cell
+
+    workdir = Path(workdir).resolve()
+    results = workdir / "results"
+    lines = []
+    for model, dataset in pairs:
+        acc = results / model / f"{dataset}_acc.csv"
+        xlsx = results / model / f"{dataset}.xlsx"
+        if acc.exists():
+            try:
+                cell = read_cell(results, model, dataset)
+                score = "–" if cell.value is None else f"{cell.value:.2f}"
+                what = f"{score:>8}  {cell.score.metric.label}, {cell.score.metric.unit}"
+            except Exception as exc:  # noqa: BLE001 - a summary line must never fail the run
+                what = f"(unreadable: {exc})"
+            lines.append(f"  {model} / {dataset}: {what}\n      {acc.relative_to(workdir)}")
+        elif xlsx.exists():
+            lines.append(f"  {model} / {dataset}: predictions only\n      {xlsx.relative_to(workdir)}")
+    if not lines:
+        return ""
+    out = [f"\nResults in {workdir}:", *lines]
+    for name, what in (("summary.md", "Summary"), ("report.html", "Report")):
+        path = results / name
+        if path.exists():
+            out.append(f"{what}: {path.relative_to(workdir)}" + (f"  (open {path.as_uri()})" if name.endswith(".html")
+                                                                else ""))
+    out.append("Logs: logs/{stage}/..., one file per job")
+    return "\n".join(out)

@@ -1,0 +1,146 @@
+"""Open-answer VQA metrics as VLMEvalKit computes them (vlmeval/dataset/utils/vqa_eval.py).
+
+The metric follows the dataset name, as upstream's: TextVQA -> VQA accuracy over the 10
+human answers; ChartQA -> relaxed accuracy (5% tolerance on numbers); DocVQA and InfoVQA ->
+ANLS with a 0.5 threshold; OCRVQA and GQA -> exact match; anything else -> VQA accuracy.
+Table values are percentages (upstream's `_acc.csv`), not rounded.
+"""
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+import pandas as pd
+
+from .common import attach_extracted, require_answers
+from .text import process_answer
+
+ANLS_THRESHOLD = 0.5
+RELAXED_TOLERANCE = 0.05
+
+
+def method_for(dataset_name: str) -> str:
+    if "TextVQA" in dataset_name:
+        return "vqa_score"
+    if "ChartQA" in dataset_name:
+        return "relaxed_accuracy"
+    if "OCRVQA" in dataset_name or "GQA" in dataset_name:
+        return "accuracy"
+    if "DocVQA" in dataset_name or "InfoVQA" in dataset_name:
+        return "anls"
+    return "vqa_score"
+
+
+def parse_answers(answer) -> list:
+    """A stringified Python list is the list of accepted answers; anything else is one answer."""
+    text = str(answer)
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+        return [text]
+    return list(value) if isinstance(value, list) else [text]
+
+
+def vqa_match(answers: list, prediction: str) -> list[float]:
+    """For each human answer i: min(1, (other answers equal to the prediction) / 3)."""
+    gts = [process_answer(str(a)) for a in answers]
+    pred = process_answer(prediction)
+    return [min(1.0, sum(1 for j, g in enumerate(gts) if j != i and g == pred) / 3) for i in range(len(gts))]
+
+
+def _to_float(text: str):
+    try:
+        if text.endswith("%"):
+            return float(text.rstrip("%")) / 100.0
+        return float(text)
+    except ValueError:
+        return None
+
+
+def relaxed_correctness(target, prediction: str) -> bool:
+    """Numbers within 5% of a non-zero target (a trailing % divides by 100); else exact, any case."""
+    target, prediction = str(target), str(prediction)
+    p, t = _to_float(prediction), _to_float(target)
+    if p is not None and t:
+        return abs(p - t) / abs(t) <= RELAXED_TOLERANCE
+    return prediction.lower() == target.lower()
+
+
+def levenshtein(a: str, b: str) -> int:
+    if len(a) > len(b):
+        a, b = b, a
+    previous = list(range(len(a) + 1))
+    for i, cb in enumerate(b):
+        current = [i + 1]
+        for j, ca in enumerate(a):
+            current.append(previous[j] if ca == cb else 1 + min(previous[j], previous[j + 1], current[-1]))
+        previous = current
+    return previous[-1]
+
+
+def anls_distance(groundtruth: str, prediction: str) -> float:
+    """Normalised Levenshtein distance. The distance is between the lower-cased,
+    whitespace-collapsed strings, but, as upstream, the length is of the strings as given
+    (their upper-case forms)."""
+    gt = " ".join(groundtruth.strip().lower().split())
+    pred = " ".join(prediction.strip().lower().split())
+    length = max(len(groundtruth.upper()), len(prediction.upper()))
+    return 0.0 if length == 0 else levenshtein(gt, pred) / length
+
+
+def row_match(method: str, answers: list, prediction: str) -> list:
+    if method == "vqa_score":
+        return vqa_match(answers, prediction)
+    if method == "anls":
+        return [anls_distance(str(a), prediction) for a in answers]
+    if method == "relaxed_accuracy":
+        return [relaxed_correctness(a, prediction.strip()) for a in answers]
+    if method == "accuracy":
+        return [1.0 if str(a).strip().lower() == prediction.strip().lower() else 0.0 for a in answers]
+    raise ValueError(f"unknown VQA method {method!r}")
+
+
+def row_score(dataset_name: str, match: list) -> float:
+    """Upstream's hit_calculate, which looks at the dataset name again (GQA: exact match, mean)."""
+    if "TextVQA" in dataset_name:
+        return float(np.mean(match))
+    if "DocVQA" in dataset_name or "InfoVQA" in dataset_name:
+        similarity = 1 - float(np.min(match))
+        return 0.0 if similarity < ANLS_THRESHOLD else similarity
+    if "ChartQA" in dataset_name or "OCRVQA" in dataset_name:
+        return float(np.max(match))
+    return float(np.mean(match))
+
+
+def acc_table(df: pd.DataFrame) -> pd.DataFrame:
+    """One row: each split then Overall, or Overall then each category; in %."""
+    table = {}
+    if "split" in df:
+        for sp in sorted({s for s in df["split"] if not pd.isna(s)}, key=str):
+            table[sp] = float(np.mean(df.loc[df["split"] == sp, "eval_score"])) * 100
+        table["Overall"] = float(np.mean(df["eval_score"])) * 100
+    else:
+        table["Overall"] = float(np.mean(df["eval_score"])) * 100
+        if "category" in df:
+            for c in sorted({c for c in df["category"] if not pd.isna(c)}, key=str):
+                table[c] = float(np.mean(df.loc[df["category"] == c, "eval_score"])) * 100
+    return pd.DataFrame({k: [v] for k, v in table.items()})
+
+
+def score(data: pd.DataFrame, extracted: pd.DataFrame, dataset_name: str) -> dict:
+    """{'acc': the one-row table, 'results.xlsx': per-row ground truths, matches and scores}."""
+    require_answers(data, dataset_name)
+    df = attach_extracted(data, extracted, dataset_name, columns=("extracted",))
+    method = method_for(dataset_name)
+    gts, matches, scores = [], [], []
+    for answer, prediction in zip(df["answer"], df["extracted"]):
+        answers = parse_answers(answer)
+        match = row_match(method, answers, str(prediction))
+        gts.append(answers)
+        matches.append(match)
+        scores.append(row_score(dataset_name, match))
+    df["eval_gt"] = [str(g) for g in gts]
+    df["eval_pred"] = [str(p) for p in df["extracted"]]
+    df["eval_match"] = [str([float(m) for m in match]) for match in matches]
+    df["eval_score"] = scores
+    return {"acc": acc_table(df), "results.xlsx": df.drop(columns=["extracted"])}
