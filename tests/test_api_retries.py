@@ -232,3 +232,52 @@ def test_a_bad_key_stops_the_job(tmp_path):
         with pytest.raises(APIConfigError, match="refused the key"):
             infer.run(prompts, spec, 0, 1, tmp_path / "c", tmp_path / "o.jsonl", dataset="D")
     assert len(srv.requests) <= 8
+
+
+def test_a_timeout_is_retried():
+    with FailingServer(script=[("sleep", 2.0)]) as srv:
+        answer, ok, _ = model(srv, timeout=0.5).generate("hi")
+    assert (answer, ok) == ("B", True) and len(srv.requests) == 2
+
+
+# ---- the judge stage with failures -------------------------------------------------------------------
+
+def _judge_inputs(tmp_path, n=4):
+    import pandas as pd
+
+    from vlmeval_steps.datasets.registry import DatasetInfo
+
+    preds = tmp_path / "preds.tsv"
+    pd.DataFrame(dict(index=range(1, n + 1), question=["Which?"] * n, A=["cats here"] * n, B=["dogs here"] * n,
+                      answer=["B"] * n, prediction=[f"it is hard to say ({i})" for i in range(n)])
+                 ).to_csv(preds, sep="\t", index=False)
+    return DatasetInfo(name="Judged", cls="ImageMCQDataset", url=""), preds
+
+
+def test_a_failing_judge_stops_the_stage_and_a_rerun_asks_only_the_rest(tmp_path):
+    from vlmeval_steps.steps import judge as judge_step
+
+    info, preds = _judge_inputs(tmp_path)
+    out, cache = tmp_path / "judged.jsonl", tmp_path / "jcache"
+    with FailingServer(script=["ok", "ok", "500", "500"], default="ok", reply="B") as srv:
+        spec = {"model": "judge-model", "api_base": srv.base_url, "nproc": 1, "retry": 2, "wait": 0.01}
+        with pytest.raises(InputError, match="failed 1 request"):
+            judge_step.run(info, preds, spec, out, cache_dir=cache)
+        assert not out.exists() and len(srv.requests) == 4  # stopped asking after the failure
+        judge_step.run(info, preds, spec, out, cache_dir=cache)
+    assert len(srv.requests) == 6  # the failed row and the one never asked
+    records = list(read_jsonl(out))
+    assert [r["extracted"] for r in records] == ["B"] * 4 and {r["method"] for r in records} == {"judge"}
+    usage = json.loads((tmp_path / "judged.jsonl.usage.json").read_text())
+    assert usage["asked"] == 2 and usage["cached"] == 2 and usage["usage_answers"]["total_tokens"] == 44
+
+
+def test_keep_failed_judge_writes_z(tmp_path):
+    from vlmeval_steps.steps import judge as judge_step
+
+    info, preds = _judge_inputs(tmp_path, n=2)
+    with FailingServer(default="400") as srv:
+        spec = {"model": "m", "api_base": srv.base_url, "nproc": 1, "keep_failed": True}
+        judge_step.run(info, preds, spec, tmp_path / "j.jsonl")
+    assert [r["extracted"] for r in read_jsonl(tmp_path / "j.jsonl")] == ["Z", "Z"]
+    assert len(srv.requests) == 6  # three tries per row, none retried (400)

@@ -27,7 +27,7 @@ def test_replies_are_cached_durably(openai_server, tmp_path, monkeypatch):
         second_try = j.ask("What colour is grass?", attempt=1)   # a retry is a request of its own
         assert isinstance(second_try, str)
         assert j.ask(f"Answer: {FAIL_MSG}") is None              # a failed prediction is never sent
-        assert j.stats == dict(asked=2, cached=1, failed=0, skipped_failed_predictions=1)
+        assert j.stats == dict(asked=2, cached=1, failed=0, not_sent=0, skipped_failed_predictions=1)
         assert j.usage_run["completion_tokens"] > 0
     assert openai_server.requests_served() - before == 2
     # a new process (another writer) reads the same folder: no request

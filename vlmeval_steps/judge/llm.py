@@ -121,7 +121,8 @@ class LLMJudge:
         self._lock = threading.Lock()
         self._inflight: dict[str, threading.Lock] = {}
         self.broken: str | None = None  # why the judge stopped asking (the endpoint failed)
-        self.stats = dict(asked=0, cached=0, failed=0, skipped_failed_predictions=0)
+        # not_sent: asks answered None without a request because the judge had already failed
+        self.stats = dict(asked=0, cached=0, failed=0, not_sent=0, skipped_failed_predictions=0)
         self.usage_run: dict = {}
         self.usage_all: dict = {}
 
@@ -167,7 +168,7 @@ class LLMJudge:
                 return rec["prediction"]
             if self.broken:
                 with self._lock:
-                    self.stats["failed"] += 1
+                    self.stats["not_sent"] += 1
                 return None
             answer, ok, info = self.client.generate([dict(type="text", value=prompt)], temperature=temperature,
                                                     max_tokens=max_tokens)

@@ -12,12 +12,9 @@ same. A prediction that failed at inference is not sent to the judge at all.
 """
 from __future__ import annotations
 
-import logging
 import re
 
 from .matching import FAIL_MSG, can_infer
-
-log = logging.getLogger(__name__)
 
 TRIES = 3
 CJK = re.compile("[\u4e00-\u9fff]")

@@ -71,8 +71,10 @@ def _report_judge(judge, out, dataset: str) -> None:
         atomic_write_text(Path(str(out) + ".usage.json"), json.dumps(
             dict(stats, usage_this_run=judge.usage_run, usage_answers=judge.usage_all), indent=2, sort_keys=True)
             + "\n")
-    if stats["failed"] and not judge.keep_failed:
+    if (stats["failed"] or stats["not_sent"]) and not judge.keep_failed:
+        not_sent = f" ({stats['not_sent']} more were not sent after that)" if stats["not_sent"] else ""
         raise InputError(f"judge {judge.name} ({judge.version}) failed {stats['failed']} request(s) on {dataset} "
-                         f"after all retries: {judge.broken or 'see the log above'}. The replies that arrived are "
-                         "cached; run again to ask only the rest, or set keep_failed: true in the judge settings to "
-                         "accept them as failures (scored as upstream scores a failed judge).")
+                         f"after all retries{not_sent}: {judge.broken or 'see the log above'}. Nothing was written; "
+                         "the replies that arrived are cached, so running again asks only the rest. Or set "
+                         "keep_failed: true in the judge settings to accept failures (scored as upstream scores a "
+                         "failed judgement).")
