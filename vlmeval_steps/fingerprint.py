@@ -18,7 +18,8 @@ STAGE_SOURCES = {
     "prompts": ["datasets", "prompts", "steps/build_prompts.py"],
     "infer": ["models", "cache.py", "steps/infer.py"],
     "merge": ["predictions.py", "steps/merge.py"],
-    "judge": ["judge", "datasets", "scoring/text.py", "steps/judge.py"],  # text.py: Y/N word rules
+    # text.py: the Y/N word rules; mathvista.py: the ground truth its prefetch compares with
+    "judge": ["judge", "datasets", "scoring/text.py", "scoring/mathvista.py", "steps/judge.py"],
     "score": ["scoring", "steps/score.py"],
     "demo_model": ["demo"],
     "report": ["report", "steps/summary.py"],

@@ -16,6 +16,7 @@ import ast
 import string
 
 from ..errors import InputError
+from ..scoring.mathvista import ground_truth  # one definition for both stages
 from .matching import FAIL_MSG, can_infer
 
 TRIES = 5
@@ -98,20 +99,6 @@ def parse(line, response):
     except (ValueError, TypeError, OverflowError):
         return None
     return None  # text and list answers: upstream compares str(None) with the answer, never equal
-
-
-def ground_truth(line):
-    """The answer in the form `parse` produces; None when it does not parse (never a hit)."""
-    try:
-        if line["question_type"] == "multi_choice":
-            return line["answer_option"]
-        if line["answer_type"] == "integer":
-            return int(line["answer"])
-        if line["answer_type"] == "float":
-            return float(line["answer"])
-    except (ValueError, TypeError, OverflowError):
-        return None
-    return None
 
 
 def prefetch(line):

@@ -19,6 +19,7 @@ PREFETCH_LOG = "Prefetch succeed"
 
 
 def ground_truth(line):
+    """The answer in the form the judge stage parses `res` into; None when it does not parse (never a hit)."""
     try:
         if line["question_type"] == "multi_choice":
             return line["answer_option"]
