@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 
-import pytest
 
 from vlmeval_steps.fileio import md5_of
 from tests.conftest import REPO

@@ -16,7 +16,6 @@ import yaml
 
 from .datasets.registry import DatasetInfo, dataset_info
 from .errors import InputError
-from .fileio import sha256_json
 
 OPERATIONAL_KEYS = frozenset({
     "shards", "nproc", "batch_size", "device", "key_env", "key_file", "timeout", "retry", "wait", "verbose",
@@ -60,10 +59,6 @@ def sanitise_spec(name: str, spec: dict) -> dict:
 
 def generation_settings(spec: dict) -> dict:
     return {k: v for k, v in spec.items() if k not in OPERATIONAL_KEYS and k not in SECRET_KEYS}
-
-
-def settings_digest(spec: dict) -> str:
-    return sha256_json(generation_settings(spec))[:16]
 
 
 def split_limit(dataset: str) -> tuple[str, int | None]:

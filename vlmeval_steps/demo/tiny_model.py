@@ -10,7 +10,7 @@ import logging
 import os
 import random
 
-from .shapes import COLOR_QUESTION, COLORS, HINT, SHAPES, draw, sample_question
+from .shapes import COLORS, HINT, SHAPES, draw, sample_question
 
 log = logging.getLogger(__name__)
 
