@@ -34,6 +34,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from vlmeval_steps.fileio import md5_of
+
 HEADER = ["index", "image", "question", "A", "B", "C", "D", "answer", "category"]
 
 
@@ -83,18 +85,10 @@ def write_large_tsv(path: Path, gb: float, n_images: int = 4) -> None:
             written += len(line)
 
 
-def md5(path: Path) -> str:
-    h = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def run_stage(tsv: Path, workdir: Path, name: str) -> dict:
     out, images = workdir / f"{name}.prompts.jsonl", workdir / f"{name}-images"
     shutil.rmtree(images, ignore_errors=True)
-    spec = json.dumps(dict(name=name, cls="ImageMCQDataset", url=tsv.as_uri(), md5=md5(tsv)))
+    spec = json.dumps(dict(name=name, cls="ImageMCQDataset", url=tsv.as_uri(), md5=md5_of(tsv)))
     cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "vlmeval_steps", "build-prompts", "--dataset", name,
            "--dataset-spec", spec, "--data", str(tsv), "--images", str(images), "--out", str(out)]
     t0 = time.perf_counter()
@@ -158,20 +152,16 @@ def main() -> None:
     args.workdir.mkdir(parents=True, exist_ok=True)
     results = []
     try:
-        if args.case in ("rows", "both"):
-            tsv = args.workdir / "rows.tsv"
+        makers = {"rows": lambda p: write_rows_tsv(p, args.rows), "large": lambda p: write_large_tsv(p, args.gb)}
+        for case, make in makers.items():
+            if args.case not in (case, "both"):
+                continue
+            tsv = args.workdir / f"{case}.tsv"
             t0 = time.perf_counter()
-            write_rows_tsv(tsv, args.rows)
+            make(tsv)
             print(f"generated {tsv} ({tsv.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t0:.1f} s",
                   flush=True)
-            results.append(bench("rows", tsv, args.workdir, args.repeat))
-        if args.case in ("large", "both"):
-            tsv = args.workdir / "large.tsv"
-            t0 = time.perf_counter()
-            write_large_tsv(tsv, args.gb)
-            print(f"generated {tsv} ({tsv.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t0:.1f} s",
-                  flush=True)
-            results.append(bench("large", tsv, args.workdir, args.repeat))
+            results.append(bench(case, tsv, args.workdir, args.repeat))
     finally:
         if not args.keep:
             shutil.rmtree(args.workdir, ignore_errors=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ast
 import csv
-import hashlib
 import io
 import itertools
 import mmap
@@ -27,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
+from ..fileio import md5_of
 
 csv.field_size_limit(sys.maxsize)  # base64 images are far longer than csv's default limit
 
@@ -66,7 +66,7 @@ def scan(path: str | Path, md5: bool = False) -> Scan:
         _SCAN_CACHE.clear()
         _SCAN_CACHE.update(key=key, scan=cached)
     elif md5 and cached.md5 is None:
-        cached.md5 = _md5(p)
+        cached.md5 = md5_of(p)
     return cached
 
 
@@ -90,17 +90,9 @@ def _scan(path: Path, md5: bool) -> Scan:
     # the md5 is computed by a second reader in a thread (hashlib releases the GIL), so it
     # costs no time beside the parse; the second read of each block comes from the page cache
     with ThreadPoolExecutor(max_workers=1) as pool:
-        digest = pool.submit(_md5, path)
+        digest = pool.submit(md5_of, path)
         columns, slim, images = _split(path)
         return Scan(columns, slim, images, digest.result())
-
-
-def _md5(path: Path) -> str:
-    h = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _split(path: Path):
