@@ -71,6 +71,12 @@ def with_limit(dataset: str, limit: int | None) -> str:
     return f"{dataset}_limit{limit}" if limit else dataset
 
 
+def configured_pairs(config: dict) -> list[tuple[str, str]]:
+    """(model, dataset as in file names, i.e. with its limit) for every configured model x dataset."""
+    limit = config.get("limit")
+    return [(m, with_limit(d, limit)) for m in config.get("models") or [] for d in config.get("datasets") or []]
+
+
 @dataclass
 class Plan:
     """Everything the Snakefile and the CLI resolve from one config."""
@@ -130,9 +136,7 @@ class Plan:
         return sanitise_spec("judge", judge)
 
     def targets(self) -> list[str]:
-        limit = self.config.get("limit")
-        return [f"results/{m}/{with_limit(d, limit)}_acc.csv"
-                for m in self.config.get("models") or [] for d in self.config.get("datasets") or []]
+        return [f"results/{m}/{d}_acc.csv" for m, d in configured_pairs(self.config)]
 
 
 def judge_name(judge: dict) -> str:

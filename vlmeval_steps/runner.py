@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from .config import SECRET_KEYS, load_plan, load_yaml, sanitise_spec, with_limit
+from .config import SECRET_KEYS, configured_pairs, load_plan, load_yaml, sanitise_spec
 from .errors import InputError
 from .evalscope import MODES, Task, from_native, load_task, set_nproc
 
@@ -184,8 +184,7 @@ def _check_names(config: dict, repo: Path) -> None:
 
 
 def targets(config: dict, mode: str) -> list[str]:
-    limit = config.get("limit")
-    pairs = [(m, with_limit(d, limit)) for m in config["models"] for d in config["datasets"]]
+    pairs = configured_pairs(config)
     if mode == "infer":
         return [f"results/{m}/{d}.xlsx" for m, d in pairs]
     return [f"results/{m}/{d}_acc.csv" for m, d in pairs] + SUMMARY_TARGETS

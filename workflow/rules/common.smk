@@ -136,10 +136,9 @@ SUMMARY_TARGETS = ["results/summary.csv", "results/report.html"]
 
 def configured_pairs():
     """(model, dataset as in file names) for every configured model x dataset: the summary's cells."""
-    from vlmeval_steps.config import with_limit
+    from vlmeval_steps.config import configured_pairs as pairs_of
 
-    limit = config.get("limit")
-    return [(m, with_limit(d, limit)) for m in config.get("models") or [] for d in config.get("datasets") or []]
+    return pairs_of(config)
 
 
 def pair_files(suffix):
