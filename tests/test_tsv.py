@@ -46,15 +46,15 @@ def test_extract_images_names_as_upstream_and_hashes_bytes(tmp_path, monkeypatch
         dict(index=1, image=RED, question="q"),
         dict(index=2, image="1", question="q"),
         dict(index=3, image=str([RED, BLUE]), question="q"),
-        dict(index=4, image=BLUE, image_path="named.jpg", question="q"),
+        dict(index=4, image=BLUE, image_path="named.png", question="q"),
         dict(index=5, image=str([RED, BLUE]), image_path=str(["p.png", "q.png"]), question="q"),
     ])
     refs = extract_images(tsv, read_meta(tsv), tmp_path / "img")
     names = {k: [r.path for r in v] for k, v in refs.items()}
     assert names == {"1": ["img/1.png"], "2": ["img/1.png"], "3": ["img/3_0.png", "img/3_1.png"],
-                     "4": ["img/named.jpg"], "5": ["img/p.png", "img/q.png"]}
+                     "4": ["img/named.png"], "5": ["img/p.png", "img/q.png"]}
     raw = base64.b64decode(BLUE)
-    assert (tmp_path / "img/named.jpg").read_bytes() == raw  # decoded bytes, not re-encoded
+    assert (tmp_path / "img/named.png").read_bytes() == raw  # a PNG under a .png name: kept as it is
     assert refs["4"][0].digest == hashlib.sha256(raw).hexdigest()
 
 

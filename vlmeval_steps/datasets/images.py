@@ -1,12 +1,25 @@
-"""Decode a TSV's base64 images straight to files, once, with upstream's file names.
+"""Decode a TSV's base64 images to files, once, holding the pixels upstream's files hold.
 
-Upstream decodes every image to PIL and re-saves it as PNG whenever a prompt is built, and
-re-opens every cached file to check it. We write the decoded bytes as they are (a JPEG stays a
-JPEG inside a file named like upstream's `.png`; PIL and our adapters read by content), read
-each image cell from its byte offset (the TSV is never held in memory), and skip files that
-already hold exactly those bytes. Each image's sha256 is kept: it is part of the sample cache
-key. Files are renamed into place as they are written and flushed to disk together at the end
-(one filesystem sync instead of one fsync per image), before the prompt file that names them.
+Upstream (vlmeval/smp/vlm.py `decode_base64_to_image_file`, called by `dump_image`) opens
+each image with PIL, converts modes RGBA, P and LA to RGB, and saves it under its dumped name
+(`image_path`, else `{index}.png`), so the name's extension picks the format: a `.jpg` name is
+re-encoded as JPEG (quality 75, lossy), a `.png` name stores the decoded pixels losslessly.
+What a model reads must decode to the same pixels, and a file's extension must name its real
+format (adapters pick a MIME type from it). So, per image:
+
+- the bytes are kept as they are when that costs nothing in pixels: the image is a PNG or a
+  JPEG, its mode is not one upstream converts, and the name's format is lossless (PNG). A JPEG
+  is then written under the name with a `.jpg` extension (`OCR/1000.png` -> `OCR/1000.jpg`),
+  since it decodes to exactly the pixels upstream's PNG stores;
+- otherwise the image goes through upstream's own steps (decode, convert, save in the name's
+  format with Pillow's defaults), so the file is upstream's file byte for byte.
+
+`image_path` may name sub-folders (MME: `OCR/1000.png`), created as needed; a path that leaves
+the image folder (absolute, or with `..`) is refused. Image cells are read from their byte
+offsets (the TSV is never held in memory) and files that already hold the right bytes are not
+rewritten. Each image's sha256 is kept: it is part of the sample cache key. Files are renamed
+into place as they are written and flushed to disk together at the end (one filesystem sync
+instead of one fsync per image), before the prompt file that names them.
 """
 from __future__ import annotations
 
@@ -57,35 +70,85 @@ def _names(index, n_images: int, image_path) -> list[str]:
 class _Folder:
     """The image folder: safe joins and display paths, resolved once rather than per image."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, taken=frozenset()):
         root.mkdir(parents=True, exist_ok=True)
         self.root = root.resolve()
         self.display = _display_path(self.root)
+        self.taken = taken  # see _taken_names
 
     def join(self, name: str, where: str) -> tuple[Path, str]:
         if name and "/" not in name and os.sep not in name and name not in (".", ".."):
             return self.root / name, os.path.join(self.display, name)
+        parts = Path(name).parts
+        if not name or os.path.isabs(name) or ".." in parts or "\\" in name:
+            raise InputError(f"{where}: image_path {name!r} points outside the image folder {self.root} (an "
+                             "absolute path or '..'). Use a path relative to the image folder, e.g. 'OCR/1000.png'.")
         path = (self.root / name).resolve()
-        if self.root not in path.parents:
+        if self.root not in path.parents:  # a symlinked sub-folder that leads elsewhere
             raise InputError(f"{where}: image_path {name!r} points outside the image folder {self.root}.")
+        path.parent.mkdir(parents=True, exist_ok=True)  # upstream creates sub-folders too (MME: 'OCR/1000.png')
         return path, _display_path(path)
 
 
-# leading bytes of the formats benchmark TSVs hold; anything else is checked by PIL
-MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")
+# modes upstream converts to RGB before saving (decode_base64_to_image)
+CONVERTED_MODES = ("RGBA", "P", "LA")
+# formats whose bytes are kept when the name's format is lossless, and the extension they get
+KEPT_FORMATS = {"PNG": ".png", "JPEG": ".jpg", "MPO": ".jpg"}
+LOSSLESS_TARGETS = ("PNG",)
 
 
-def _decode(b64: str, where: str) -> bytes:
+def _target_format(name: str, where: str) -> str:
+    """The format Pillow's save() picks from the name, as upstream's image.save(path) does."""
+    ext = os.path.splitext(name)[1].lower()
+    fmt = _format_of(name)
+    if fmt is None or fmt not in Image.SAVE:
+        raise InputError(f"{where}: image_path {name!r} has no image extension Pillow can write ({ext or 'none'}); "
+                         "upstream saves each image in the format its name's extension names, so it fails here "
+                         "too. Give the image_path an extension such as .png or .jpg.")
+    return fmt
+
+
+def _encode(b64: str, name: str, where: str, taken=frozenset()) -> tuple[bytes, str]:
+    """(the bytes to write, the name to write them under) for one base64 image (see the module doc).
+
+    `taken`: names other rows use, which a renamed file must not take (then it is re-encoded)."""
+    target = _target_format(name, where)
     try:
         raw = base64.b64decode(b64, validate=False)
-        if raw.startswith(MAGIC) or (raw[:4] == b"RIFF" and raw[8:12] == b"WEBP"):
-            return raw
         with Image.open(io.BytesIO(raw)) as im:
-            im.size  # parses the header: catches data that is base64 but not an image
-    except (binascii.Error, ValueError, UnidentifiedImageError, OSError) as exc:
-        raise InputError(f"{where}: the image cannot be decoded ({type(exc).__name__}: {exc}). "
-                         "Fix or drop this row in the TSV.") from exc
-    return raw
+            source = im.format
+            if im.mode not in CONVERTED_MODES and target in LOSSLESS_TARGETS and source in KEPT_FORMATS:
+                kept = _with_extension(name, source)
+                if kept == name or kept not in taken:
+                    return raw, kept
+            image = im.convert("RGB") if im.mode in CONVERTED_MODES else im
+            buf = io.BytesIO()
+            image.save(buf, format=target)
+    except (binascii.Error, ValueError, UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise InputError(f"{where}: the image cannot be decoded, or saved as {target} as upstream saves it "
+                         f"({type(exc).__name__}: {exc}). Fix or drop this row in the TSV.") from exc
+    return buf.getvalue(), name
+
+
+def _with_extension(name: str, source: str) -> str:
+    """`name` if its extension already names `source`'s format, else `name` with that format's extension."""
+    if _format_of(name) in (source, "JPEG" if source == "MPO" else source):
+        return name
+    return os.path.splitext(name)[0] + KEPT_FORMATS[source]
+
+
+def _taken_names(indices, image_paths) -> frozenset:
+    """JPEG names of rows that another row's kept JPEG could be renamed to (`a.png` -> `a.jpg`
+    while some row is named `a.jpg`). Usually empty; a name in it is re-encoded instead."""
+    named = [n for p in image_paths for n in ([p] if isinstance(p, str) else p if isinstance(p, list) else [])]
+    stems = {os.path.splitext(n)[0] for n in named if _format_of(n) != "JPEG"} | {str(i) for i in indices}
+    return frozenset(n for n in named if _format_of(n) == "JPEG" and (os.path.splitext(n)[0] in stems or
+                     os.path.splitext(n)[0].rpartition("_")[0] in stems))
+
+
+def _format_of(name: str):
+    Image.init()
+    return Image.registered_extensions().get(os.path.splitext(name)[1].lower())
 
 
 def _display_path(path: Path) -> str:
@@ -116,7 +179,7 @@ def extract_images(tsv_path: str | Path, meta, img_root: str | Path) -> dict[str
     if "image" not in read_columns(tsv_path):
         img_root.mkdir(parents=True, exist_ok=True)
         return _meta_only(tsv_path, image_paths, img_root)
-    folder = _Folder(img_root)
+    folder = _Folder(img_root, _taken_names(meta["index"], image_paths.values()))
     sc, by_index, by_key = image_records(tsv_path)
     index_of = {record: index for index, record in by_index.items()}
     try:
@@ -208,8 +271,10 @@ def _write_row(tsv_path, index: str, image: str, image_path, folder: _Folder) ->
     blobs = [blobs] if isinstance(blobs, str) else list(blobs)
     out, written = [], 0
     for name, b64 in zip(_names(index, len(blobs), image_path), blobs):
-        path, shown = folder.join(name, where)
-        raw = _decode(b64, where)
+        path, shown = folder.join(name, where)  # refuses a path outside the folder before any decoding
+        raw, written_as = _encode(b64, name, where, folder.taken)
+        if written_as != name:
+            path, shown = path.with_name(Path(written_as).name), str(Path(shown).with_name(Path(written_as).name))
         try:
             # a new file is written in place: nothing reads these files before the prompt
             # file that names them exists, and a file cut short by a crash fails _holds below
