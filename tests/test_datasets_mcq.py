@@ -147,9 +147,18 @@ def test_test_split_without_answers_builds_prompts_but_refuses_to_score(tmp_path
     assert not (tmp_path / "out/MMBench_TEST_EN_acc.csv").exists()
 
 
-def test_rows_without_ground_truth_stop_scoring(tmp_path):
-    tsv = mmstar(tmp_path, answer1="")  # row 1 has no answer
-    with pytest.raises(InputError, match=r"1 of 5 rows have no ground-truth 'answer' \(indices \[1\]\)"):
+def test_a_row_without_ground_truth_is_a_miss_as_upstream(tmp_path, caplog):
+    tsv = mmstar(tmp_path, answer1="")  # row 1 has no answer: upstream compares its option with NaN, a miss
+    preds = write_predictions(tsv, {1: "B", 2: "A", 3: "C", 4: "B", 5: "A"}, tmp_path / "p.tsv")
+    acc, _ = judge_and_score("MMStar", preds, tmp_path / "out")
+    assert acc["Overall"][0] == pytest.approx(0.8)
+    warnings = [r.getMessage() for r in caplog.records if "no ground-truth" in r.getMessage()]
+    assert len(warnings) == 1 and "(indices [1])" in warnings[0]
+
+
+def test_no_ground_truth_at_all_stops_scoring(tmp_path):
+    tsv = mmstar(tmp_path, **{f"answer{i}": "" for i in range(1, 6)})
+    with pytest.raises(InputError, match=r"5 of 5 rows have no ground-truth 'answer'"):
         judge_and_score("MMStar", write_predictions(tsv, dict.fromkeys(range(1, 6), "A"), tmp_path / "p.tsv"),
                         tmp_path / "out")
 

@@ -1,20 +1,40 @@
 """Helpers every scorer shares: joining the judge stage's records to the prediction rows, and
-refusing to score rows that have no ground truth."""
+checking that there is ground truth to score against."""
 from __future__ import annotations
+
+import logging
 
 import pandas as pd
 
 from ..errors import InputError
 
+log = logging.getLogger(__name__)
 
-def require_answers(data: pd.DataFrame, dataset_name: str) -> None:
-    """Stop, naming the rows, when ground truth is missing: a score would be wrong, not low."""
+
+def rows_without_answer(data: pd.DataFrame) -> list:
+    """Indices of the rows whose ground truth reads as NaN (an empty cell, 'None', 'NA', ...)."""
+    if "answer" not in data.columns:
+        return []
+    return data.loc[data["answer"].isna(), "index"].tolist()
+
+
+def require_answers(data: pd.DataFrame, dataset_name: str, partial_ok: bool = False) -> None:
+    """Stop, naming the rows, when ground truth is missing: a score would be wrong, not low.
+
+    partial_ok: the scorer scores a NaN ground truth exactly as upstream does (as the text
+    'nan', so the row is a miss unless the prediction is 'nan'), so a few such rows only warn,
+    once, naming them; the score step counts them in the provenance. Only a file with no
+    ground truth at all is refused."""
     if "answer" not in data.columns:
         raise InputError(f"{dataset_name}: the predictions have no 'answer' column, so they cannot be scored. "
                          "This split has no public ground truth: it is inference-only (submit the prediction file "
                          "to the benchmark's server), or use a TSV version that includes answers.")
-    missing = data.loc[data["answer"].isna(), "index"].tolist()
-    if missing:
+    missing = rows_without_answer(data)
+    if missing and partial_ok and len(missing) < len(data):
+        log.warning("%s: %d of %d rows have no ground-truth 'answer' (indices %s%s); they are scored as upstream "
+                    "scores them (against the text 'nan': a miss), and counted in the provenance.", dataset_name,
+                    len(missing), len(data), missing[:10], " ..." if len(missing) > 10 else "")
+    elif missing:
         raise InputError(f"{dataset_name}: {len(missing)} of {len(data)} rows have no ground-truth 'answer' "
                          f"(indices {missing[:5]}{' ...' if len(missing) > 5 else ''}); no score is written. "
                          "Use a TSV whose every row has an answer, or score only the rows that have one.")

@@ -62,18 +62,36 @@ def ground_truth(answer, dataset_name: str):
     return answer
 
 
+NO_JUDGE_LOG = "Failed in Prefetch, no GPT-based answer matching under `exact_matching` policy."
+
+
 def score(data: pd.DataFrame, extracted: pd.DataFrame, dataset_name: str) -> dict[str, pd.DataFrame]:
-    """{'acc': report table, 'result': per-question hit and log} from predictions + extractions."""
-    require_answers(data, dataset_name)
-    df = attach_extracted(data, extracted, dataset_name)
+    """{'acc': report table, 'result': upstream's per-question `_result.xlsx` rows}.
+
+    The result rows hold the prediction file's columns (MMMU's open questions rewritten to
+    'A. <answer>' / 'B. Other Answers', as upstream's MMMU_preproc leaves them), circular
+    benchmarks' `g_index`, then upstream's `hit` and `log`; our `extracted` (the option the
+    rules or the judge found) comes last."""
+    require_answers(data, dataset_name, partial_ok=True)
+    df = attach_extracted(data, extracted, dataset_name, columns=("extracted", "log", "method"))
+    df = df.rename(columns={"log": "match_log"})
+    if "MMMU" in dataset_name and "A" in df and "B" in df:
+        open_question = df["A"].isna()
+        df.loc[open_question, "B"] = "Other Answers"
+        df.loc[open_question, "A"] = df.loc[open_question, "answer"]
     df["hit"] = [int(str(e) == str(ground_truth(a, dataset_name))) for e, a in zip(df["extracted"], df["answer"])]
+    df["log"] = [f"Match Log: {m}. " for m in df["match_log"]]
     if is_circular(dataset_name):
         df = circular_hits(df)
-    return {"acc": report_acc(df), "result": df.sort_values("index", kind="stable").reset_index(drop=True)}
+    df = df.sort_values("index", kind="stable").reset_index(drop=True)
+    ours = ["extracted"]
+    upstream = [c for c in df.columns if c not in ours + ["match_log", "method", "hit", "log"]] + ["hit", "log"]
+    return {"acc": report_acc(df), "result": df[upstream + ours]}
 
 
 def circular_hits(df: pd.DataFrame) -> pd.DataFrame:
-    """One row per question group (index == g_index); hit only if every rotation is right."""
+    """One row per question group (index == g_index): hit only if every rotation is right, with
+    the group's log as upstream's mcq_circular_eval writes it."""
     df = df.copy()
     try:
         df["index"] = df["index"].astype(int)
@@ -84,7 +102,33 @@ def circular_hits(df: pd.DataFrame) -> pd.DataFrame:
     except (ValueError, TypeError) as exc:
         raise InputError(f"circular evaluation needs integer 'index' and 'g_index' values ({exc}); "
                          "the prediction file is not from a circular (MMBench-style) TSV.") from exc
-    group_hit = df.groupby("g_index")["hit"].min()
+    outcome = {g: circular_group(group) for g, group in df.sort_values("index", kind="stable").groupby("g_index")}
     main = df[df["index"] == df["g_index"]].copy()
-    main["hit"] = main["g_index"].map(group_hit).astype(int)
+    main["hit"] = [outcome[g][0] for g in main["g_index"]]
+    main["log"] = [outcome[g][1] for g in main["g_index"]]
     return main
+
+
+def circular_group(group: pd.DataFrame) -> tuple[int, str]:
+    """(hit, log) of one question's rotations (in index order), as upstream's
+    prefetch_circular_group and eval_circular_group decide and word them. A rotation the rules
+    matched is "pre-fetched"; the judge's option stands in for the others."""
+    rows = list(group[["answer", "prediction", "extracted", "match_log", "method"]].itertuples(index=False))
+    for i, r in enumerate(rows):
+        if r.method == "rule" and str(r.extracted) != str(r.answer):
+            return 0, (f"Failed in Prefetching Rolling {i}: Answer is {r.answer}, Prediction is {r.prediction}, "
+                       f"Pre-fetched is {r.extracted}. ")
+    if all(r.method == "rule" for r in rows):
+        return 1, "Succeed During Pre-fetching"
+    if any(r.method != "rule" and r.method != "judge" for r in rows):
+        return 0, NO_JUDGE_LOG  # exact matching: upstream does not look further
+    log = ""
+    for i, r in enumerate(rows):
+        if r.method == "rule":
+            log += f"Rolling {i} Matched.\n"
+        elif str(r.extracted) != str(r.answer):
+            return 0, log + (f"Failed in Rolling {i}: Answer is {r.answer}; Prediction is {r.prediction}; "
+                             f"Pre-fetched is {r.extracted}; Match Log is {r.match_log}.\n")
+        else:
+            log += f"Rolling {i}: Answer is {r.answer}, Prediction is {r.prediction}, Pre-fetched is {r.extracted}.\n"
+    return 1, log

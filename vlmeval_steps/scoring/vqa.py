@@ -41,11 +41,12 @@ def parse_answers(answer) -> list:
     return list(value) if isinstance(value, list) else [text]
 
 
-def vqa_match(answers: list, prediction: str) -> list[float]:
-    """For each human answer i: min(1, (other answers equal to the prediction) / 3)."""
+def vqa_match(answers: list, prediction: str) -> list:
+    """For each human answer i: min(1, (other answers equal to the prediction) / 3); as upstream's
+    `min(1, x)`, a full match is the int 1 (it shows as `1`, not `1.0`, in the results file)."""
     gts = [process_answer(str(a)) for a in answers]
     pred = process_answer(prediction)
-    return [min(1.0, sum(1 for j, g in enumerate(gts) if j != i and g == pred) / 3) for i in range(len(gts))]
+    return [min(1, float(sum(1 for j, g in enumerate(gts) if j != i and g == pred)) / 3) for i in range(len(gts))]
 
 
 def _to_float(text: str):
@@ -88,16 +89,27 @@ def anls_distance(groundtruth: str, prediction: str) -> float:
     return 0.0 if length == 0 else levenshtein(gt, pred) / length
 
 
-def row_match(method: str, answers: list, prediction: str) -> list:
+def process_line(method: str, answers: list, prediction: str) -> dict:
+    """Upstream's process_line: {'gt', 'pred', 'match'} with upstream's normalisation and types
+    (vqa_score: normalised strings, 1 or a float; anls: as given, distances; relaxed_accuracy:
+    prediction stripped, bools; accuracy: prediction stripped, 1.0 or 0.0)."""
     if method == "vqa_score":
-        return vqa_match(answers, prediction)
+        return dict(gt=[process_answer(str(a)) for a in answers], pred=process_answer(prediction),
+                    match=vqa_match(answers, prediction))
     if method == "anls":
-        return [anls_distance(str(a), prediction) for a in answers]
+        return dict(gt=answers, pred=prediction, match=[anls_distance(str(a), prediction) for a in answers])
     if method == "relaxed_accuracy":
-        return [relaxed_correctness(a, prediction.strip()) for a in answers]
+        pred = prediction.strip()
+        return dict(gt=answers, pred=pred, match=[relaxed_correctness(a, pred) for a in answers])
     if method == "accuracy":
-        return [1.0 if str(a).strip().lower() == prediction.strip().lower() else 0.0 for a in answers]
+        pred = prediction.strip()
+        return dict(gt=answers, pred=pred,
+                    match=[1.0 if str(a).strip().lower() == pred.lower() else 0.0 for a in answers])
     raise ValueError(f"unknown VQA method {method!r}")
+
+
+def row_match(method: str, answers: list, prediction: str) -> list:
+    return process_line(method, answers, prediction)["match"]
 
 
 def row_score(dataset_name: str, match: list) -> float:
@@ -117,30 +129,35 @@ def acc_table(df: pd.DataFrame) -> pd.DataFrame:
     table = {}
     if "split" in df:
         for sp in sorted({s for s in df["split"] if not pd.isna(s)}, key=str):
-            table[sp] = float(np.mean(df.loc[df["split"] == sp, "eval_score"])) * 100
-        table["Overall"] = float(np.mean(df["eval_score"])) * 100
+            table[sp] = float(np.mean(df.loc[df["split"] == sp, "hit"])) * 100
+        table["Overall"] = float(np.mean(df["hit"])) * 100
     else:
-        table["Overall"] = float(np.mean(df["eval_score"])) * 100
+        table["Overall"] = float(np.mean(df["hit"])) * 100
         if "category" in df:
             for c in sorted({c for c in df["category"] if not pd.isna(c)}, key=str):
-                table[c] = float(np.mean(df.loc[df["category"] == c, "eval_score"])) * 100
+                table[c] = float(np.mean(df.loc[df["category"] == c, "hit"])) * 100
     return pd.DataFrame({k: [v] for k, v in table.items()})
 
 
 def score(data: pd.DataFrame, extracted: pd.DataFrame, dataset_name: str) -> dict:
-    """{'acc': the one-row table, 'results.xlsx': per-row ground truths, matches and scores}."""
-    require_answers(data, dataset_name)
+    """{'acc': the one-row table, 'results.xlsx': upstream's per-row `_results.xlsx`}.
+
+    The per-row file holds upstream's columns with upstream's values: `answer` and `prediction`
+    as text (a missing answer reads 'nan', as upstream scores it), then `eval_gt`, `eval_pred`
+    and `eval_match` as upstream's process_line leaves them (lists written as their Python
+    text), `eval_score` = the mean of eval_match (for DocVQA/InfoVQA the mean normalised
+    Levenshtein distance, not the ANLS). Our one extra column, `hit`, is the row's share of the
+    metric (upstream's hit_calculate), which the table averages."""
+    require_answers(data, dataset_name, partial_ok=True)
     df = attach_extracted(data, extracted, dataset_name, columns=("extracted",))
     method = method_for(dataset_name)
-    gts, matches, scores = [], [], []
-    for answer, prediction in zip(df["answer"], df["extracted"]):
-        answers = parse_answers(answer)
-        match = row_match(method, answers, str(prediction))
-        gts.append(answers)
-        matches.append(match)
-        scores.append(row_score(dataset_name, match))
-    df["eval_gt"] = [str(g) for g in gts]
-    df["eval_pred"] = [str(p) for p in df["extracted"]]
-    df["eval_match"] = [str([float(m) for m in match]) for match in matches]
-    df["eval_score"] = scores
-    return {"acc": acc_table(df), "results.xlsx": df.drop(columns=["extracted"])}
+    df["answer"] = [str(a) for a in df["answer"]]
+    df["prediction"] = [str(p) for p in df["prediction"]]
+    rows = [process_line(method, parse_answers(a), str(p)) for a, p in zip(df["answer"], df["extracted"])]
+    df = df.drop(columns=["extracted"])
+    df["eval_gt"] = [str(r["gt"]) for r in rows]
+    df["eval_pred"] = [str(r["pred"]) for r in rows]
+    df["eval_match"] = [str(r["match"]) for r in rows]
+    df["eval_score"] = [float(np.mean(r["match"])) for r in rows]
+    df["hit"] = [row_score(dataset_name, r["match"]) for r in rows]
+    return {"acc": acc_table(df), "results.xlsx": df}

@@ -20,7 +20,7 @@ MME_REASONING = ("code_reasoning", "commonsense_reasoning", "numerical_calculati
 
 def rows_with_scores(data: pd.DataFrame, extracted: pd.DataFrame, dataset_name: str) -> pd.DataFrame:
     """The prediction rows with `extracted` and `score` (exact, case-sensitive match with `answer`)."""
-    require_answers(data, dataset_name)
+    require_answers(data, dataset_name, partial_ok=True)
     df = attach_extracted(data, extracted, dataset_name, columns=("extracted",))
     df["score"] = [a == e for a, e in zip(df["answer"], df["extracted"])]
     return df

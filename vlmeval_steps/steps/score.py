@@ -20,6 +20,7 @@ from ..datasets.registry import DatasetInfo, build_dataset
 from ..fileio import atomic_write_text, read_jsonl
 from ..judge.matching import FAIL_MSG
 from ..predictions import read_predictions, write_xlsx
+from ..scoring.common import rows_without_answer
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,7 @@ def run(info: DatasetInfo, predictions: str | Path, extracted: str | Path, out: 
             provenance["token_usage"] = usage
         record = dict(provenance, dataset=info.name, dataset_type=info.type, dataset_md5=info.md5,
                       judge=judge_name, rows=len(data), failed_predictions=failed,
+                      rows_without_answer=len(rows_without_answer(data)),
                       extraction=dict(collections.Counter(ext["method"])) if "method" in ext else {},
                       package_version=__version__,
                       scored_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
