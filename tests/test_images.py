@@ -155,3 +155,30 @@ def test_a_name_without_an_image_extension_is_refused(tmp_path, monkeypatch):
     write_tsv(tsv, [dict(index=3, image=_b64(_photo(), "PNG"), image_path="noext", question="q")])
     with pytest.raises(InputError, match=r"row index=3: image_path 'noext' has no image extension"):
         extract_images(tsv, read_meta(tsv), tmp_path / "img")
+
+
+def test_mme_build_prompts_stage_with_sub_folders(tmp_path, monkeypatch):
+    """The build-prompts stage on an MME-shaped TSV (it crashed on 'OCR/1000.png' before)."""
+    import json
+
+    from tests.benchdata import info
+    from vlmeval_steps.steps import build_prompts
+
+    monkeypatch.chdir(tmp_path)
+    rows = []
+    for i, (name, category) in enumerate([("OCR/1000.png", "OCR"), ("artwork/1002.jpg", "artwork")]):
+        b64 = _b64(_photo(seed=30 + i), "JPEG")
+        rows += [dict(index=2 * i, image=b64, image_path=name, question="Is it? Please answer yes or no.",
+                      answer="Yes", category=category),
+                 dict(index=2 * i + 1, image=str(2 * i), image_path=name, question="Or not?", answer="No",
+                      category=category)]
+    write_tsv(tmp_path / "MME.tsv", rows)
+    assert build_prompts.run(info("MME"), tmp_path / "MME.tsv", tmp_path / "p.jsonl", tmp_path / "images/MME",
+                             check_md5=False) == 4
+    records = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
+    paths = [next(m["value"] for m in r["message"] if m["type"] == "image") for r in records]
+    assert paths == ["images/MME/OCR/1000.jpg"] * 2 + ["images/MME/artwork/1002.jpg"] * 2
+    for row in rows[::2]:
+        upstream_file(row["image"], tmp_path / "up" / row["image_path"])
+    assert pixels(paths[0]) == pixels(tmp_path / "up/OCR/1000.png")
+    assert pixels(paths[2]) == pixels(tmp_path / "up/artwork/1002.jpg")
