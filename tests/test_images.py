@@ -182,3 +182,27 @@ def test_mme_build_prompts_stage_with_sub_folders(tmp_path, monkeypatch):
         upstream_file(row["image"], tmp_path / "up" / row["image_path"])
     assert pixels(paths[0]) == pixels(tmp_path / "up/OCR/1000.png")
     assert pixels(paths[2]) == pixels(tmp_path / "up/artwork/1002.jpg")
+
+
+def test_rerun_trusts_only_files_it_reencoded_unchanged(tmp_path, monkeypatch):
+    """Re-encoded files are recorded (source hash, size, mtime), so a rerun skips the re-encode;
+    a file changed since is written again."""
+    from vlmeval_steps.datasets import images
+
+    monkeypatch.chdir(tmp_path)
+    rows = [dict(index=i, image=_b64(_photo(seed=40 + i), "JPEG"), image_path=f"d/{i}.jpg", question="q")
+            for i in range(3)]
+    tsv = tmp_path / "d.tsv"
+    write_tsv(tsv, rows)
+    first = extract_images(tsv, read_meta(tsv), tmp_path / "img")
+
+    def no_encoding(*args, **kwargs):
+        raise AssertionError("re-encoded although the file was already right")
+
+    with monkeypatch.context() as m:
+        m.setattr(images, "_encode", no_encoding)
+        assert extract_images(tsv, read_meta(tsv), tmp_path / "img") == first
+    (tmp_path / "img/d/1.jpg").write_bytes(b"not the image")
+    assert extract_images(tsv, read_meta(tsv), tmp_path / "img") == first
+    upstream_file(rows[1]["image"], tmp_path / "up/1.jpg")
+    assert (tmp_path / "img/d/1.jpg").read_bytes() == (tmp_path / "up/1.jpg").read_bytes()

@@ -29,6 +29,7 @@ import binascii
 import ctypes
 import hashlib
 import io
+import json
 import os
 from pathlib import Path
 
@@ -108,26 +109,33 @@ def _target_format(name: str, where: str) -> str:
     return fmt
 
 
-def _encode(b64: str, name: str, where: str, taken=frozenset()) -> tuple[bytes, str]:
-    """(the bytes to write, the name to write them under) for one base64 image (see the module doc).
+def _b64decode(b64: str, where: str) -> bytes:
+    try:
+        return base64.b64decode(b64, validate=False)
+    except (binascii.Error, ValueError) as exc:
+        raise InputError(f"{where}: the image cannot be decoded ({type(exc).__name__}: {exc}). "
+                         "Fix or drop this row in the TSV.") from exc
 
-    `taken`: names other rows use, which a renamed file must not take (then it is re-encoded)."""
+
+def _encode(raw: bytes, name: str, where: str, taken=frozenset()) -> tuple[bytes, str, bool]:
+    """(the bytes to write, the name to write them under, re-encoded?) for one decoded base64
+    image (see the module doc). `taken`: names other rows use, which a renamed file must not
+    take (then it is re-encoded instead)."""
     target = _target_format(name, where)
     try:
-        raw = base64.b64decode(b64, validate=False)
         with Image.open(io.BytesIO(raw)) as im:
             source = im.format
             if im.mode not in CONVERTED_MODES and target in LOSSLESS_TARGETS and source in KEPT_FORMATS:
                 kept = _with_extension(name, source)
                 if kept == name or kept not in taken:
-                    return raw, kept
+                    return raw, kept, False
             image = im.convert("RGB") if im.mode in CONVERTED_MODES else im
             buf = io.BytesIO()
             image.save(buf, format=target)
-    except (binascii.Error, ValueError, UnidentifiedImageError, OSError, SyntaxError) as exc:
+    except (ValueError, UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise InputError(f"{where}: the image cannot be decoded, or saved as {target} as upstream saves it "
                          f"({type(exc).__name__}: {exc}). Fix or drop this row in the TSV.") from exc
-    return buf.getvalue(), name
+    return buf.getvalue(), name, True
 
 
 def _with_extension(name: str, source: str) -> str:
@@ -180,6 +188,8 @@ def extract_images(tsv_path: str | Path, meta, img_root: str | Path) -> dict[str
         img_root.mkdir(parents=True, exist_ok=True)
         return _meta_only(tsv_path, image_paths, img_root)
     folder = _Folder(img_root, _taken_names(meta["index"], image_paths.values()))
+    manifest = _read_manifest(folder.root)
+    new_entries: dict[str, dict] = {}
     sc, by_index, by_key = image_records(tsv_path)
     index_of = {record: index for index, record in by_index.items()}
     try:
@@ -198,10 +208,12 @@ def extract_images(tsv_path: str | Path, meta, img_root: str | Path) -> dict[str
             if is_reference(item):  # short cells are kept as text by the scan; long ones never are references
                 references[index] = item
             else:
-                jobs.append((str(tsv_path), index, item, image_paths.get(index), folder))
-        for index, out, n in _run(jobs):
+                jobs.append((str(tsv_path), index, item, image_paths.get(index), folder, manifest.get(index, {})))
+        for index, out, n, entries in _run(jobs):
             refs[index] = out
             written += n
+            if entries:
+                new_entries[index] = entries
         # a reference to a row outside the wanted ones needs that row too
         todo = {}
         for index, key in references.items():
@@ -218,12 +230,43 @@ def extract_images(tsv_path: str | Path, meta, img_root: str | Path) -> dict[str
         refs[index] = refs[index_of[by_key[key]]]
     if written:
         flush_to_disk(folder.root)
+    if new_entries:  # after the flush: an entry never vouches for a file that is not on disk
+        _write_manifest(folder.root, {**manifest, **new_entries})
     return refs
+
+
+# Re-encoded files, so a rerun need not re-encode to know a file is right:
+# {index: {name: [sha256 of the base64 image's bytes, file size, file mtime_ns, sha256 of the file]}}.
+# A file that is replaced changes size or mtime and so loses its entry. Concurrent runs may
+# lose each other's entries, which only costs a re-encode.
+MANIFEST = ".reencoded.json"
+
+
+def _read_manifest(root: Path) -> dict:
+    try:
+        data = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_manifest(root: Path, data: dict) -> None:
+    tmp = root / f".{MANIFEST}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+    os.replace(tmp, root / MANIFEST)
+
+
+def _still_written(path: Path, entry) -> bool:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return False
+    return [st.st_size, st.st_mtime_ns] == list(entry[1:3])
 
 
 def _workers(jobs: list) -> int:
     """Processes for decoding: one for small jobs, up to 8 (or the CPUs we may use) for big ones."""
-    total = sum(item[1] if isinstance(item, tuple) else len(item) for _, _, item, _, _ in jobs)
+    total = sum(item[1] if isinstance(item, tuple) else len(item) for _, _, item, *_ in jobs)
     if total < PARALLEL_MIN_BYTES:
         return 1
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -249,18 +292,20 @@ def _run(jobs: list):
 
 
 def _extract(job, reader: ImageReader | None = None):
-    tsv_path, index, item, image_path, folder = job
+    tsv_path, index, item, image_path, folder, known = job
     if isinstance(item, tuple):
         if reader is None:
             with ImageReader(tsv_path, None) as own:
                 item = own.read(*item)
         else:
             item = reader.read(*item)
-    out, n = _write_row(tsv_path, index, item, image_path, folder)
-    return index, out, n
+    out, n, entries = _write_row(tsv_path, index, item, image_path, folder, known)
+    return index, out, n, entries
 
 
-def _write_row(tsv_path, index: str, image: str, image_path, folder: _Folder) -> tuple[list[ImageRef], int]:
+def _write_row(tsv_path, index: str, image: str, image_path, folder: _Folder,
+               known: dict | None = None) -> tuple[list[ImageRef], int, dict]:
+    """(refs, files written, manifest entries of the files re-encoded) for one row's images."""
     where = f"{tsv_path}: row index={index}"
     blobs = image
     if image.startswith("[") and image.endswith("]"):
@@ -269,10 +314,15 @@ def _write_row(tsv_path, index: str, image: str, image_path, folder: _Folder) ->
         except (ValueError, SyntaxError, MemoryError, RecursionError) as exc:
             raise InputError(f"{where}: the image list cannot be parsed ({exc}).") from exc
     blobs = [blobs] if isinstance(blobs, str) else list(blobs)
-    out, written = [], 0
+    out, written, entries = [], 0, {}
     for name, b64 in zip(_names(index, len(blobs), image_path), blobs):
         path, shown = folder.join(name, where)  # refuses a path outside the folder before any decoding
-        raw, written_as = _encode(b64, name, where, folder.taken)
+        source = _b64decode(b64, where)
+        entry = (known or {}).get(name)
+        if entry and _still_written(path, entry) and entry[0] == hashlib.sha256(source).hexdigest():
+            out.append(ImageRef(shown, entry[3]))  # re-encoded by an earlier run from these very bytes
+            continue
+        raw, written_as, reencoded = _encode(source, name, where, folder.taken)
         if written_as != name:
             path, shown = path.with_name(Path(written_as).name), str(Path(shown).with_name(Path(written_as).name))
         try:
@@ -286,8 +336,12 @@ def _write_row(tsv_path, index: str, image: str, image_path, folder: _Folder) ->
             if not _holds(path, raw):
                 _write_file(path, raw)
                 written += 1
-        out.append(ImageRef(shown, hashlib.sha256(raw).hexdigest()))
-    return out, written
+        digest = hashlib.sha256(raw).hexdigest()
+        out.append(ImageRef(shown, digest))
+        if reencoded:
+            st = path.stat()
+            entries[name] = [hashlib.sha256(source).hexdigest(), st.st_size, st.st_mtime_ns, digest]
+    return out, written, entries
 
 
 def _holds(path: Path, raw: bytes) -> bool:
