@@ -17,7 +17,9 @@ format (adapters pick a MIME type from it). So, per image:
 `image_path` may name sub-folders (MME: `OCR/1000.png`), created as needed; a path that leaves
 the image folder (absolute, or with `..`) is refused. Image cells are read from their byte
 offsets (the TSV is never held in memory) and files that already hold the right bytes are not
-rewritten. Each image's sha256 is kept: it is part of the sample cache key. Files are renamed
+rewritten (a re-encoded file is trusted without re-encoding when `.reencoded.json` says it was
+written from these bytes and it is unchanged since). Each image's sha256 is kept: it is part of
+the sample cache key. Files are renamed
 into place as they are written and flushed to disk together at the end (one filesystem sync
 instead of one fsync per image), before the prompt file that names them.
 """
