@@ -276,7 +276,7 @@ def _workers(jobs: list) -> int:
 
 
 def _run(jobs: list):
-    """(index, refs, files written) per job, in order. Decoding base64 holds the GIL, so big
+    """(index, refs, files written, manifest entries) per job, in order. Decoding base64 holds the GIL, so big
     datasets are spread over processes; each reads its image cells from the file itself."""
     workers = _workers(jobs)
     if workers == 1:

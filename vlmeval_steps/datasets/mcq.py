@@ -11,7 +11,7 @@ from ..scoring import mcq as mcq_scoring
 from ..errors import InputError
 from .base import ImageBaseDataset
 
-NO_JUDGE_LOG = "Failed in Prefetch, no GPT-based answer matching under `exact_matching` policy."
+NO_JUDGE_LOG = mcq_scoring.NO_JUDGE_LOG  # upstream's exact-matching sentence
 
 
 def options_of(line) -> dict:
