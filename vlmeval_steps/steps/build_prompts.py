@@ -11,9 +11,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from ..datasets.checks import image_problem
 from ..datasets.images import extract_images, file_digest
 from ..datasets.registry import DatasetInfo, build_dataset
-from ..datasets.tsv import read_meta, scan
+from ..datasets.tsv import read_meta, refuse_empty, scan
 from ..errors import InputError
 from ..fileio import sha256_json, write_jsonl
 from ..prompts import build_messages
@@ -32,6 +33,21 @@ def message_digest(message: list[dict], image_digests: dict[str, str]) -> str:
     return sha256_json(parts)
 
 
+def check_images(tsv, refs: dict) -> None:
+    """Refuse an image whose data is incomplete (cut short) before any model is asked about it."""
+    seen = set()
+    for index, images in refs.items():
+        for ref in images:
+            if ref.path in seen:
+                continue
+            seen.add(ref.path)
+            with open(ref.path, "rb") as fh:
+                problem = image_problem(fh.read())
+            if problem:
+                raise InputError(f"{tsv}: row index={index}: {problem} ({ref.path}). The TSV looks truncated or "
+                                 "corrupt: download it again, or fix or drop this row.")
+
+
 def run(info: DatasetInfo, tsv: str | Path, out: str | Path, images_dir: str | Path, prompt_id: str = "default",
         limit: int | None = None, check_md5: bool = True) -> int:
     if check_md5 and info.md5:
@@ -41,10 +57,12 @@ def run(info: DatasetInfo, tsv: str | Path, out: str | Path, images_dir: str | P
                              "not the configured version; move it away or fix the md5.")
     cls = build_dataset(info)
     meta = read_meta(tsv, required=cls.REQUIRED_COLUMNS)
+    refuse_empty(tsv, meta)
     if limit:
         meta = meta.head(limit)
     log.info("%s: %d rows; extracting images to %s", info.name, len(meta), images_dir)
     refs = extract_images(tsv, meta, images_dir)
+    check_images(tsv, refs)
     dataset = build_dataset(info, images=refs)
     digests = {ref.path: ref.digest for images in refs.values() for ref in images}
     records = []

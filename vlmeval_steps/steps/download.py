@@ -84,9 +84,6 @@ def run(url: str, out: str | Path, existing: str | Path | None = None, md5: str 
 
 
 def _run(url: str, out: Path, existing, md5, timeout: float, held: bool) -> None:
-    if out.exists() and md5 and md5_of(out) == md5:
-        log.info("%s is already downloaded (md5 %s)", out, md5)
-        return
     if existing and md5:
         kept = Path(existing).parent / ".stale" / f"{Path(existing).stem}.{md5}{Path(existing).suffix}"
         if kept.exists():  # the right version was set aside by an earlier md5 change: bring it back
