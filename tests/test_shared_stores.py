@@ -121,7 +121,7 @@ def test_a_model_is_built_once_by_concurrent_runs(tmp_path):
 
 def _run_cmd(workflow, work_dir: Path, env=None):
     return subprocess.Popen([sys.executable, "-m", "vlmeval_steps", "run", "--data", "Shared", "--model",
-                             "TinyLLaVA-Demo", "--limit", "12", "--work-dir", str(work_dir), "--cores", "1"],
+                             "TinyLLaVA-Demo", "--limit", "4", "--work-dir", str(work_dir), "--cores", "1"],
                             cwd=work_dir.parent, env=workflow.env(env), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
 
@@ -145,8 +145,8 @@ def test_two_work_dirs_at_once_share_one_data_root_and_model_store(workflow, tmp
     runs = [_run_cmd(workflow, d) for d in dirs[:2]]
     outs = [p.communicate(timeout=1200)[0] for p in runs]
     assert [p.returncode for p in runs] == [0, 0], "\n\n".join(o[-4000:] for o in outs)
-    acc = "results/TinyLLaVA-Demo/Shared_limit12_acc.csv"
-    preds = "results/TinyLLaVA-Demo/Shared_limit12.tsv"
+    acc = "results/TinyLLaVA-Demo/Shared_limit4_acc.csv"
+    preds = "results/TinyLLaVA-Demo/Shared_limit4.tsv"
     a, b = dirs[0], dirs[1]
     assert (a / acc).read_text() == (b / acc).read_text()
     assert (a / preds).read_text() == (b / preds).read_text()

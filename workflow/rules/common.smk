@@ -154,3 +154,20 @@ def print_results_location():
     message = results_message(configured_pairs())
     if message:
         print(message)
+
+
+def check_keys_before_running():
+    """A missing or refused API key stops the run here, before any job starts or is submitted to SLURM."""
+    from vlmeval_steps.keycheck import check
+
+    try:  # only the models and judges that have jobs to run
+        jobs = list(workflow.dag.needrun_jobs())
+        models = {j.wildcards.model for j in jobs if j.rule.name == "infer"}
+        datasets = {j.wildcards.dataset for j in jobs if j.rule.name == "judge"}
+    except AttributeError:  # Snakemake's DAG API moved: check every configured pair
+        models, datasets = {m for m, _ in configured_pairs()}, {d for _, d in configured_pairs()}
+    _check(check, PLAN, models, datasets)
+
+
+onstart:
+    check_keys_before_running()
