@@ -55,8 +55,8 @@ def test_ctrl_c_returns_only_when_the_whole_run_has_ended(workflow, tmp_path):
     proc = start_and_wait_for_infer(workflow, work_dir)
     os.kill(proc.pid, signal.SIGINT)
     out, _ = proc.communicate(timeout=300)
+    assert processes_in(work_dir) == []  # before the fix, the prompt came back with the jobs still running
     assert proc.returncode == 130, out[-4000:]
-    assert processes_in(work_dir) == []
     before = files(work_dir)
     time.sleep(2)
     assert files(work_dir) == before  # nobody writes any more
