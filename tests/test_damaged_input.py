@@ -56,8 +56,8 @@ def test_damaged_tsvs_are_refused_naming_file_row_and_problem(workflow):
     proc = workflow.snakemake("--keep-going", check=False)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert re.search(r"Cut\.tsv: row index=\d+ \(record \d+, counting the header as 1\) has \d+ field\(s\), the header "
-                     r"has 11: the row is cut short", out), out[-5000:]
+    assert re.search(r"Cut\.tsv: row index=\d+ \(record \d+, counting the header as 1\) has fewer fields than the "
+                     r"header's 11: the row is cut short", out), out[-5000:]
     assert "HeaderOnly.tsv: the TSV has a header but no rows: nothing to evaluate" in out
     assert f"Nul.tsv: row index={nul_index}, column 'question': the text holds a NUL byte" in out
     assert "CutPng.tsv: row index=2: the PNG data ends before its IEND chunk" in out

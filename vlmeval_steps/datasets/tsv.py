@@ -290,9 +290,9 @@ def _frame(sc: Scan, path) -> pd.DataFrame:
         short = short_record(sc.slim, len(slim_columns),
                              slim_columns.index("index") if "index" in slim_columns else None)
         if short:
-            number, index, n = short
+            number, index, _ = short
             row = f"row index={index} (record {number}, counting the header as 1)" if index else f"record {number}"
-            raise InputError(f"{path}: {row} has {n} field(s), the header has {len(sc.columns)}: the row is cut "
+            raise InputError(f"{path}: {row} has fewer fields than the header's {len(sc.columns)}: the row is cut "
                              "short. Is the file truncated? Download it again or fix the row.")
         sc.maps["frame"] = _parse(sc, path)
     return sc.maps["frame"]

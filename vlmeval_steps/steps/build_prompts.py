@@ -54,7 +54,9 @@ def run(info: DatasetInfo, tsv: str | Path, out: str | Path, images_dir: str | P
         actual = scan(tsv, md5=True).md5  # the same pass that indexes the file for read_meta and extraction
         if actual != info.md5:
             raise InputError(f"{tsv}: md5 is {actual}, the config expects {info.md5}. The TSV in the data root is "
-                             "not the configured version; move it away or fix the md5.")
+                             "not the configured version (another work dir whose config has another md5 for it may "
+                             f"have fetched its own): delete {tsv} and run again to fetch the configured version, "
+                             "or fix the md5.")
     cls = build_dataset(info)
     meta = read_meta(tsv, required=cls.REQUIRED_COLUMNS)
     refuse_empty(tsv, meta)
