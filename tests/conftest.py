@@ -68,10 +68,19 @@ class Workflow:
     def write_config(self, cfg: dict) -> None:
         self.config_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
 
+    @property
+    def data_root(self) -> Path:
+        return self.root / "LMUData"
+
+    @property
+    def model_store(self) -> Path:
+        return self.root.parent / "model-store"
+
     def env(self, extra: dict | None = None) -> dict:
-        # the package copy in the temp dir shadows the installed one, so tests may edit its code
-        env = dict(os.environ, PYTHONPATH=str(self.root), HF_HUB_OFFLINE="1")
-        env.pop("LMUData", None)
+        # the package copy in the temp dir shadows the installed one, so tests may edit its code;
+        # the shared stores are this test's own, never the user's ~/LMUData or ~/.cache
+        env = dict(os.environ, PYTHONPATH=str(self.root), HF_HUB_OFFLINE="1", LMUData=str(self.data_root),
+                   VLMEVAL_STEPS_MODELS=str(self.model_store))
         env.update(extra or {})
         return env
 
@@ -113,7 +122,20 @@ def workflow(tmp_path, demo_model) -> Workflow:
         shutil.rmtree(pycache)
     # the trained demo model stands in for the demo_model rule's output (saves 40 s per test)
     shutil.copytree(demo_model, root / "resources" / "models" / "tiny-llava-demo")
-    return Workflow(root)
+    wf = Workflow(root)
+    seed_model_store(wf.model_store, demo_model)
+    return wf
+
+
+def seed_model_store(store: Path, demo_model: Path) -> None:
+    """A model store holding the trained demo model where the demo_model rule looks for it, so a work
+    dir without resources/models links it instead of training (as a user's ~/.cache store would)."""
+    from vlmeval_steps.fingerprint import fingerprint
+
+    store.mkdir(parents=True, exist_ok=True)
+    entry = store / f"tiny-llava-demo-{fingerprint('demo_model')}"
+    if not entry.exists():
+        entry.symlink_to(demo_model, target_is_directory=True)
 
 
 # ---- A real OpenAI-compatible server on loopback: `transformers serve` with the demo model ----

@@ -84,7 +84,7 @@ def test_only_what_changed_reruns(workflow):
     changed["custom_datasets"]["Second"]["md5"] = md5_of(workflow.root / "demo/Second.tsv")
     workflow.write_config(changed)
     # TinyLLaVA-Demo has 2 shards, Other has 1
-    assert workflow.planned() == {"download": 1, "verify": 1, "build_prompts": 1, "infer": 3, "merge": 2,
+    assert workflow.planned() == {"download": 1, "build_prompts": 1, "infer": 3, "merge": 2,
                                   "judge": 2, "score": 2, "summary": 1, "report": 1}
     workflow.snakemake()
     assert workflow.planned() == {}

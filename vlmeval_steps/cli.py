@@ -112,6 +112,20 @@ def verify(src, out, md5):
     step.run(src, out, md5 or None)
 
 
+@main.command()
+@click.option("--dataset", required=True, help="The dataset's name: the TSV is {data-root}/{dataset}.tsv.")
+@click.option("--url", required=True, help="http(s)://, file:// URL or a local path.")
+@click.option("--md5", default=None)
+@click.option("--data-root", required=True, type=click.Path(), help="The shared LMUData-style folder.")
+@click.option("--link", required=True, type=click.Path(), help="The work dir's symlink to the TSV.")
+@stage
+def fetch(dataset, url, md5, data_root, link):
+    """Put a dataset TSV with its md5 in the shared data root (once, whatever the number of runs asking)."""
+    from .steps import fetch as step
+
+    step.run(dataset, url, md5 or None, data_root, link)
+
+
 @main.command("build-prompts")
 @click.option("--dataset", required=True)
 @click.option("--data", "tsv", required=True, type=click.Path(exists=True))
@@ -248,12 +262,24 @@ def list_(what, config):
 @main.command("demo-model")
 @click.option("--out", required=True, type=click.Path())
 @click.option("--steps", type=int, default=400, show_default=True)
+@click.option("--store", default=None, type=click.Path(),
+              help="Build it once in this shared model store and make --out a link to it.")
 @stage
-def demo_model(out, steps):
+def demo_model(out, steps, store):
     """Build and train the tiny demo model offline (fixed seed)."""
     from .demo.tiny_model import build_and_train
 
-    build_and_train(out, steps=steps)
+    if not store:
+        build_and_train(out, steps=steps)
+        return
+    from . import store as stores
+    from .fingerprint import fingerprint
+
+    # named by the code that trains it: changed demo code builds a new entry, never reuses a stale one
+    name = f"tiny-llava-demo-{fingerprint('demo_model')}" + ("" if steps == 400 else f"-steps{steps}")
+    entry = Path(store) / name
+    stores.build_once(entry, lambda tmp: build_and_train(str(tmp), steps=steps), "the demo model")
+    stores.link(entry, out)
 
 
 @main.command("demo-data")

@@ -87,8 +87,17 @@ class Plan:
 
     @property
     def data_root(self) -> str:
-        root = self.config.get("data_root") or os.environ.get("LMUData") or "LMUData"
-        return str(root).rstrip("/") or "/"
+        """Shared by every work dir: data_root, else $LMUData, else ~/LMUData (store.py)."""
+        from .store import data_root
+
+        return data_root(self.config.get("data_root"))
+
+    @property
+    def model_store(self) -> str:
+        """Shared by every work dir: model_store, else $VLMEVAL_STEPS_MODELS, else ~/.cache/vlmeval-steps/models."""
+        from .store import model_store
+
+        return model_store(self.config.get("model_store"))
 
     def model_names(self) -> list[str]:
         return sorted(set(self.models_file) | set(self.config.get("custom_models") or {}))

@@ -10,8 +10,10 @@ import argparse
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import yaml
@@ -248,4 +250,47 @@ def main(argv: list[str]) -> int:
           file=sys.stderr, flush=True)
     # secrets travel in the environment only (sanitise_spec put inline keys into os.environ)
     env = dict(os.environ, **task.env)
-    return subprocess.run(cmd, cwd=work_dir, env=env).returncode
+    return run_until_quiet(cmd, work_dir, env)
+
+
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def run_until_quiet(cmd: list[str], cwd: Path, env: dict) -> int:
+    """Run Snakemake in a session of its own and pass Ctrl-C (or SIGTERM, SIGHUP) to the whole session
+    group, Snakemake and its local jobs, as a terminal would; then wait until every one of them has
+    exited, so that a command typed after the prompt returns starts from a quiet directory. A second
+    Ctrl-C kills them at once (the next run clears what they leave, see runlock.py)."""
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, start_new_session=True)
+    received: list[int] = []
+
+    def forward(signum, frame):
+        received.append(signum)
+        if len(received) == 1:
+            print("\nvlmeval-steps run: stopping Snakemake and its jobs; answers already received are kept. "
+                  "Press Ctrl-C again to kill them now.", file=sys.stderr, flush=True)
+            _signal_group(proc.pid, signum)
+        else:
+            print("vlmeval-steps run: killing Snakemake and its jobs.", file=sys.stderr, flush=True)
+            _signal_group(proc.pid, signal.SIGKILL)
+
+    previous = {s: signal.signal(s, forward) for s in FORWARDED}
+    try:
+        code = proc.wait()  # a handled signal does not interrupt the wait (PEP 475)
+        while received and _signal_group(proc.pid, 0):  # jobs may outlive Snakemake by a moment
+            time.sleep(0.1)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    return 128 + received[0] if received else code
+
+
+def _signal_group(pgid: int, signum: int) -> bool:
+    """Send signum to the process group; False when no process of it is left."""
+    try:
+        os.killpg(pgid, signum)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # a member we may not signal: still alive
+        return True
+    return True

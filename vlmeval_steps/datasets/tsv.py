@@ -27,6 +27,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..fileio import md5_of
+from .checks import nul_cell, short_record
 
 csv.field_size_limit(sys.maxsize)  # base64 images are far longer than csv's default limit
 
@@ -282,8 +283,17 @@ def _parse(sc: Scan, path, **kwargs) -> pd.DataFrame:
 
 
 def _frame(sc: Scan, path) -> pd.DataFrame:
-    """The parsed file (every record, no image column), parsed once per scan."""
+    """The parsed file (every record, no image column), parsed once per scan. A record with fewer
+    fields than the header (which pandas would fill with NaN) is refused: the file was cut short."""
     if "frame" not in sc.maps:
+        slim_columns = [c for c in sc.columns if c != "image"] if sc.images is not None else sc.columns
+        short = short_record(sc.slim, len(slim_columns),
+                             slim_columns.index("index") if "index" in slim_columns else None)
+        if short:
+            number, index, _ = short
+            row = f"row index={index} (record {number}, counting the header as 1)" if index else f"record {number}"
+            raise InputError(f"{path}: {row} has fewer fields than the header's {len(sc.columns)}: the row is cut "
+                             "short. Is the file truncated? Download it again or fix the row.")
         sc.maps["frame"] = _parse(sc, path)
     return sc.maps["frame"]
 
@@ -312,7 +322,24 @@ def read_meta(path: str | Path, required: tuple[str, ...] = ("index",)) -> pd.Da
         meta["index"] = normalise_index(meta["index"], path)
     if "image_path" in meta.columns:
         meta["image_path"] = meta["image_path"].map(to_list_or_str)
+    nul = nul_cell(meta)
+    if nul:
+        # upstream's pandas loader keeps the byte and sends it to the model; we refuse it (README: deviations)
+        raise InputError(f"{path}: row index={nul[0]}, column {nul[1]!r}: the text holds a NUL byte (\\x00), a "
+                         "sign of a corrupt file. Remove the byte or fix the row.")
     return meta
+
+
+def refuse_empty(path: str | Path, meta: pd.DataFrame) -> None:
+    """An evaluation needs rows: a header-only TSV, or one whose rows all lack an image, is refused."""
+    if len(meta):
+        return
+    total = len(_frame(scan(path), path))
+    if total == 0:
+        raise InputError(f"{path}: the TSV has a header but no rows: nothing to evaluate. Is it truncated, or the "
+                         "wrong file? Download it again or check the dataset's url.")
+    raise InputError(f"{path}: none of its {total} rows has an image (rows without one are dropped, as upstream "
+                     "does): nothing to evaluate. Check the `image` column.")
 
 
 def image_records(path: str | Path) -> tuple[Scan, dict[str, int], dict[str, int]]:

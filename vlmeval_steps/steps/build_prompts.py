@@ -11,9 +11,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from ..datasets.checks import image_problem
 from ..datasets.images import extract_images, file_digest
 from ..datasets.registry import DatasetInfo, build_dataset
-from ..datasets.tsv import read_meta, scan
+from ..datasets.tsv import read_meta, refuse_empty, scan
 from ..errors import InputError
 from ..fileio import sha256_json, write_jsonl
 from ..prompts import build_messages
@@ -32,19 +33,38 @@ def message_digest(message: list[dict], image_digests: dict[str, str]) -> str:
     return sha256_json(parts)
 
 
+def check_images(tsv, refs: dict) -> None:
+    """Refuse an image whose data is incomplete (cut short) before any model is asked about it."""
+    seen = set()
+    for index, images in refs.items():
+        for ref in images:
+            if ref.path in seen:
+                continue
+            seen.add(ref.path)
+            with open(ref.path, "rb") as fh:
+                problem = image_problem(fh.read())
+            if problem:
+                raise InputError(f"{tsv}: row index={index}: {problem} ({ref.path}). The TSV looks truncated or "
+                                 "corrupt: download it again, or fix or drop this row.")
+
+
 def run(info: DatasetInfo, tsv: str | Path, out: str | Path, images_dir: str | Path, prompt_id: str = "default",
         limit: int | None = None, check_md5: bool = True) -> int:
     if check_md5 and info.md5:
         actual = scan(tsv, md5=True).md5  # the same pass that indexes the file for read_meta and extraction
         if actual != info.md5:
             raise InputError(f"{tsv}: md5 is {actual}, the config expects {info.md5}. The TSV in the data root is "
-                             "not the configured version; move it away or fix the md5.")
+                             "not the configured version (another work dir whose config has another md5 for it may "
+                             f"have fetched its own): delete {tsv} and run again to fetch the configured version, "
+                             "or fix the md5.")
     cls = build_dataset(info)
     meta = read_meta(tsv, required=cls.REQUIRED_COLUMNS)
+    refuse_empty(tsv, meta)
     if limit:
         meta = meta.head(limit)
     log.info("%s: %d rows; extracting images to %s", info.name, len(meta), images_dir)
     refs = extract_images(tsv, meta, images_dir)
+    check_images(tsv, refs)
     dataset = build_dataset(info, images=refs)
     digests = {ref.path: ref.digest for images in refs.values() for ref in images}
     records = []

@@ -1,8 +1,11 @@
-"""download: fetch a dataset TSV from http(s)://, file:// or a local path into the data root.
+"""download: fetch a dataset TSV from http(s)://, file:// or a local path.
 
 Streams to `<out>.part` with a progress bar and renames when complete; an interrupted http
-download resumes from the partial file. A TSV already in the data root with the expected md5
-is moved into place instead of downloaded; one with another md5 is moved aside, never deleted.
+download resumes from the partial file. The part file is written under a lock (store.locked),
+so two runs asking for the same file at once never write it together: one downloads, the other
+waits and finds it done. A TSV already in the data root with the expected md5 is moved into
+place instead of downloaded; one with another md5 is moved aside, never deleted. (The workflow
+uses steps/fetch.py, which keeps the TSV in the shared data root; this is the standalone step.)
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from tqdm import tqdm
 
 from ..errors import InputError
 from ..fileio import md5_of
+from ..store import locked, unique_name
 
 log = logging.getLogger(__name__)
 CHUNK = 1 << 20
@@ -56,10 +60,30 @@ def _http(url: str, part: Path, desc: str, timeout: float) -> None:
                          f"under the dataset's name, or point the dataset's url at a local copy.") from exc
 
 
+def fetch(url: str, part: str | Path, desc: str, timeout: float = 60) -> None:
+    """Download `url` (http(s)://, file:// or a path) into `part`; an http download resumes a partial `part`.
+    The caller holds the lock that makes `part` its own."""
+    part = Path(part)
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme in ("http", "https"):
+        _http(url, part, desc, timeout)
+    elif parsed.scheme == "file":
+        _copy_local(Path(urllib.parse.unquote(parsed.path)), part, desc)
+    elif parsed.scheme == "":
+        _copy_local(Path(url), part, desc)
+    else:
+        raise InputError(f"unsupported url scheme {parsed.scheme!r} in {url}; use http(s)://, file:// or a path.")
+
+
 def run(url: str, out: str | Path, existing: str | Path | None = None, md5: str | None = None,
         timeout: float = 60) -> None:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    with locked(out.parent / ".locks" / f"{out.name}.lock", f"downloading {out.name}") as held:
+        _run(url, out, existing, md5, timeout, held)
+
+
+def _run(url: str, out: Path, existing, md5, timeout: float, held: bool) -> None:
     if existing and md5:
         kept = Path(existing).parent / ".stale" / f"{Path(existing).stem}.{md5}{Path(existing).suffix}"
         if kept.exists():  # the right version was set aside by an earlier md5 change: bring it back
@@ -78,16 +102,8 @@ def run(url: str, out: str | Path, existing: str | Path | None = None, md5: str 
         os.replace(existing, aside)
         log.warning("%s has md5 %s, not the expected %s: moved it to %s and downloading again",
                     existing, actual, md5, aside)
-    part = out.with_name(out.name + ".part")
-    parsed = urllib.parse.urlparse(url)
-    desc = f"download {out.stem}"
+    # ours alone while we hold the lock (an interrupted download resumes); without locks, a name of our own
+    part = out.with_name(out.name + ".part" if held else unique_name(out.name))
     log.info("downloading %s -> %s", url, out)
-    if parsed.scheme in ("http", "https"):
-        _http(url, part, desc, timeout)
-    elif parsed.scheme == "file":
-        _copy_local(Path(urllib.parse.unquote(parsed.path)), part, desc)
-    elif parsed.scheme == "":
-        _copy_local(Path(url), part, desc)
-    else:
-        raise InputError(f"unsupported url scheme {parsed.scheme!r} in {url}; use http(s)://, file:// or a path.")
+    fetch(url, part, f"download {out.stem}", timeout)
     os.replace(part, out)

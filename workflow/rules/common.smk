@@ -30,7 +30,8 @@ PLAN = load_plan(config, workflow.basedir)
 # 40 datasets x 4 shards); resolve each once. Errors are not cached. (docs/scale.md)
 PLAN.model = functools.lru_cache(maxsize=None)(PLAN.model)
 PLAN.dataset = functools.lru_cache(maxsize=None)(PLAN.dataset)
-DATA_ROOT = PLAN.data_root
+DATA_ROOT = PLAN.data_root        # shared stores (vlmeval_steps/store.py): ~/LMUData and
+MODEL_STORE = PLAN.model_store    # ~/.cache/vlmeval-steps/models unless configured
 # Every job runs the CLI with this very interpreter, so a venv or pyenv needs no PATH set-up.
 VS = f"{sys.executable} -m vlmeval_steps"
 
@@ -84,8 +85,9 @@ def dataset_md5(dataset):
     return _check(PLAN.dataset, dataset).md5 or ""
 
 
-def tsv_path(dataset):
-    return f"{DATA_ROOT}/{base(dataset)}.tsv"
+def data_link(dataset):
+    """The work dir's link to a dataset's TSV in the shared data root (the download rule's output)."""
+    return f"resources/data/{dataset}.tsv"
 
 
 def model_spec(model):
@@ -152,3 +154,20 @@ def print_results_location():
     message = results_message(configured_pairs())
     if message:
         print(message)
+
+
+def check_keys_before_running():
+    """A missing or refused API key stops the run here, before any job starts or is submitted to SLURM."""
+    from vlmeval_steps.keycheck import check
+
+    try:  # only the models and judges that have jobs to run
+        jobs = list(workflow.dag.needrun_jobs())
+        models = {j.wildcards.model for j in jobs if j.rule.name == "infer"}
+        datasets = {j.wildcards.dataset for j in jobs if j.rule.name == "judge"}
+    except AttributeError:  # Snakemake's DAG API moved: check every configured pair
+        models, datasets = {m for m, _ in configured_pairs()}, {d for _, d in configured_pairs()}
+    _check(check, PLAN, models, datasets)
+
+
+onstart:
+    check_keys_before_running()

@@ -1,38 +1,27 @@
-# download -> verify -> build_prompts: a dataset's TSV, checked, then its images and prompts.
+# download (with its md5 check) -> build_prompts: a dataset's TSV in the shared data root, then its images and prompts.
 
 
 rule download:
+    # The TSV lives in the shared data root (every work dir, every concurrent run); the work dir's
+    # output is a link to it, so Snakemake (which deletes a job's outputs before it runs and when it
+    # fails) never deletes the shared file. One run downloads, concurrent ones wait and reuse it.
     output:
-        temp(f"{DATA_ROOT}/.download/{{dataset}}.tsv"),
+        data_link("{dataset}"),
     params:
         url=lambda wc: _check(PLAN.dataset, wc.dataset).url,
         md5=lambda wc: dataset_md5(wc.dataset),
-        existing=lambda wc: tsv_path(wc.dataset),
+        root=DATA_ROOT,
     log:
         "logs/download/{dataset}.log",
     localrule: True  # compute nodes often have no internet
     shell:
-        "{VS} download --url {params.url:q} --md5={params.md5:q} --existing {params.existing:q}"
-        " --out {output:q} --log {log:q}"
-
-
-rule verify:
-    input:
-        f"{DATA_ROOT}/.download/{{dataset}}.tsv",
-    output:
-        f"{DATA_ROOT}/{{dataset}}.tsv",
-    params:
-        md5=lambda wc: dataset_md5(wc.dataset),
-    log:
-        "logs/verify/{dataset}.log",
-    localrule: True
-    shell:
-        "{VS} verify --in {input:q} --md5={params.md5:q} --out {output:q} --log {log:q}"
+        "{VS} fetch --dataset {wildcards.dataset} --url {params.url:q} --md5={params.md5:q}"
+        " --data-root {params.root:q} --link {output:q} --log {log:q}"
 
 
 rule build_prompts:
     input:
-        tsv=lambda wc: tsv_path(wc.dataset),
+        tsv=lambda wc: data_link(base(wc.dataset)),
     output:
         "resources/prompts/{dataset}/{prompt_id}.jsonl",
     params:

@@ -31,7 +31,7 @@ rule infer:
 
 rule merge:
     input:
-        tsv=lambda wc: tsv_path(wc.dataset),
+        tsv=lambda wc: data_link(base(wc.dataset)),
         prompts=lambda wc: prompts_path(wc.model, wc.dataset),
         shards=lambda wc: shard_files(wc.model, wc.dataset),
     output:
@@ -47,12 +47,15 @@ rule merge:
 
 
 rule demo_model:
+    # Trained once in the shared model store (keyed by the demo code's fingerprint) and linked here:
+    # a new work dir, or a run beside this one, reuses it instead of training again.
     output:
         directory("resources/models/tiny-llava-demo"),
     params:
         code=fingerprint("demo_model"),
+        store=MODEL_STORE,
     threads: 2
     log:
         "logs/demo_model.log",
     shell:
-        "{VS} demo-model --out {output:q} --log {log:q}"
+        "{VS} demo-model --store {params.store:q} --out {output:q} --log {log:q}"
