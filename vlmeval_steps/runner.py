@@ -38,7 +38,8 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="vlmeval-steps run",
         description="Evaluate models on benchmarks as VLMEvalKit's run.py does, through the Snakemake workflow "
-                    "(incremental: only what is missing or out of date runs). Arguments after `--` go to Snakemake.")
+                    "(incremental: only what is missing or out of date runs). Arguments after `--` go to Snakemake, "
+                    "e.g. `vlmeval-steps run --data MMStar --model M -- --resources gpu=1 --keep-going`.")
     p.add_argument("--data", nargs="+", metavar="DATASET", help="Dataset names (vlmeval-steps list datasets).")
     p.add_argument("--model", nargs="+", metavar="MODEL", help="Model names (vlmeval-steps list models).")
     p.add_argument("--config", metavar="FILE",
