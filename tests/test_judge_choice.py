@@ -36,18 +36,18 @@ def run_wordy(workflow, tmp_path, name, env, *extra):
     return wd, out
 
 
-def test_without_a_judge_server_rules_decide_under_upstreams_file_names(wordy, tmp_path, openai_server):
+def test_run_picks_the_judge_as_run_py_does(wordy, tmp_path, openai_server):
+    # without OPENAI_API_KEY or OPENAI_API_BASE: rules only, files named after upstream's default judge
     before = openai_server.requests_served()
-    wd, out = run_wordy(wordy, tmp_path, "rules", NO_JUDGE_ENV)
+    wd, out = run_wordy(wordy, tmp_path, "wd", NO_JUDGE_ENV)
     assert "judge for Wordy: rules only, files named _gpt-4o-mini_" in out
     assert "neither OPENAI_API_KEY nor OPENAI_API_BASE is set" in out and "--judge exact_matching" in out
     assert openai_server.requests_served() == before     # nothing was asked
     assert (wd / RESULT).exists()
     rows = list(read_jsonl(wd / JUDGED))
     assert "none" in {r["method"] for r in rows}           # the wordy options leave rows undecided
-    assert "none (fallback: gpt-4o-mini did not answer)" in {r["decided_by"] for r in rows}
-    assert {r["decided_by"] for r in rows} <= {"rules (fallback: gpt-4o-mini did not answer)",
-                                               "none (fallback: gpt-4o-mini did not answer)"}
+    fallback = {"rules (fallback: gpt-4o-mini did not answer)", "none (fallback: gpt-4o-mini did not answer)"}
+    assert {r["decided_by"] for r in rows} <= fallback
     prov = json.loads((wd / "results/TinyLLaVA-Demo/Wordy_provenance.json").read_text())
     assert prov["judge"] == "gpt-4o-mini"
     assert prov["judge_settings"]["model"] == "exact_matching"
@@ -55,22 +55,22 @@ def test_without_a_judge_server_rules_decide_under_upstreams_file_names(wordy, t
     assert sum(prov["decided_by"].values()) == len(rows)
 
     # --judge exact_matching: rules as well, under exact matching's names (upstream's too)
-    wd, out = run_wordy(wordy, tmp_path, "exact", NO_JUDGE_ENV, "--judge", "exact_matching")
+    out = ok(vs_run(wordy, "--data", "Wordy", "--model", "TinyLLaVA-Demo", "--work-dir", wd, "-n", "--judge",
+                    "exact_matching", cwd=tmp_path, env=NO_JUDGE_ENV))
     assert "judge for Wordy: rules only (exact matching) (--judge)." in out
-    assert (wd / "results/TinyLLaVA-Demo/Wordy_exact_matching_result.xlsx").exists()
-    assert "none" in {r["decided_by"] for r in read_jsonl(wd / "work/judged/TinyLLaVA-Demo/Wordy.exact_matching.jsonl")}
+    assert "Wordy.exact_matching.jsonl" in out and "Wordy_exact_matching" not in str(list(wd.rglob("*")))
 
-
-def test_with_openai_api_base_the_default_judge_is_asked(wordy, tmp_path, openai_server):
-    # upstream's local-judge recipe: OPENAI_API_BASE (its full chat/completions URL) and LOCAL_LLM
+    # upstream's local-judge recipe, OPENAI_API_BASE (its full chat/completions URL) and LOCAL_LLM: the
+    # same command asks the judge, under the same file names; predictions are reused
     env = dict(NO_JUDGE_ENV, OPENAI_API_BASE=openai_server.base_url + "/chat/completions",
                LOCAL_LLM=openai_server.model)
-    before = openai_server.requests_served()
-    wd, out = run_wordy(wordy, tmp_path, "judged", env)
+    out = ok(vs_run(wordy, "--data", "Wordy", "--model", "TinyLLaVA-Demo", "--work-dir", wd, "--cores", 2,
+                    cwd=tmp_path, env=env))
     line = next(ln for ln in out.splitlines() if ln.startswith("judge for Wordy:"))
     assert line.startswith("judge for Wordy: gpt-4o-mini, upstream's default (OPENAI_API_BASE is set;")
     assert f"answered as {openai_server.model}" in line and "--judge exact_matching" in line
-    assert (wd / RESULT).exists()                          # the same name as without a judge
+    assert "rule infer:" not in out and "rule judge:" in out
+    assert (wd / RESULT).exists()
     rows = list(read_jsonl(wd / JUDGED))
     judged = [r for r in rows if r["method"] == "judge"]
     assert judged and all(r["decided_by"] == f"judge {openai_server.model}" for r in judged)
@@ -81,4 +81,5 @@ def test_with_openai_api_base_the_default_judge_is_asked(wordy, tmp_path, openai
     assert len(judged) <= stats["asked"] <= 3 * len(judged)
     prov = json.loads((wd / "results/TinyLLaVA-Demo/Wordy_provenance.json").read_text())
     assert prov["judge"] == "gpt-4o-mini" and prov["judge_settings"]["version"] == openai_server.model
+    assert "fallback_from" not in prov["judge_settings"]
     assert prov["decided_by"][f"judge {openai_server.model}"] == len(judged)
