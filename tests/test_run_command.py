@@ -91,6 +91,19 @@ def test_infer_mode_stops_after_the_merged_predictions(workflow, tmp_path):
                              cwd=tmp_path)))
     assert {"judge": 1, "score": 1, "summary": 1, "report": 1}.items() <= jobs.items()
 
+    # a real infer run in a work dir that has a leaderboard and a report from before: the run's last
+    # lines point at the predictions it wrote, not at the files it did not update
+    seed_demo_model(workflow, wd)
+    (wd / "results").mkdir(parents=True)
+    for old in ("summary.md", "report.html"):
+        (wd / "results" / old).write_text("from an earlier run\n")
+    out = ok(vs_run(workflow, "--data", "DemoShapes", "--model", "TinyLLaVA-Demo", "--mode", "infer", "--limit", 4,
+                    "--work-dir", wd, "--cores", 2, cwd=tmp_path))
+    end = out[out.index(f"Results in {wd}"):]
+    assert "TinyLLaVA-Demo / DemoShapes_limit4: predictions only" in end
+    assert "results/TinyLLaVA-Demo/DemoShapes_limit4.xlsx" in end
+    assert "summary.md" not in end and "report.html" not in end
+
 
 def test_a_bad_name_fails_before_snakemake_with_the_known_names(workflow, tmp_path):
     proc = vs_run(workflow, "--data", "DemoShapes", "--model", "NoSuchModel", "--work-dir", tmp_path / "wd",

@@ -149,6 +149,8 @@ def print_results_location():
     # every configured pair's score and where the files are
     from vlmeval_steps.report.where import results_message
 
-    message = results_message(configured_pairs())
+    # only what this run was asked for (the default target `all` asks for everything)
+    requested = set(getattr(workflow.dag, "targetfiles", None) or ()) or None
+    message = results_message(configured_pairs(), requested=requested)
     if message:
         print(message)
