@@ -137,7 +137,7 @@ def build_task(args, repo: Path) -> Task:
     if args.reuse:
         task.notes.append("--reuse is implied: every run reuses what is up to date.")
     _scrub(config)
-    _check_names(config, repo)
+    _check_names(config, repo, task.source)
     return task
 
 
@@ -173,11 +173,15 @@ def _scrub(config: dict) -> None:
     walk(config, "config")
 
 
-def _check_names(config: dict, repo: Path) -> None:
-    """Unknown names fail here, with the known ones listed, before Snakemake starts."""
+def _check_names(config: dict, repo: Path, source: str = "the run's config") -> None:
+    """Unknown names (models, datasets, config keys, model settings) fail here, with the known or
+    close ones listed, before Snakemake starts."""
     import jsonschema
 
+    from .names_check import check_config_keys
+
     schema = yaml.safe_load((repo / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    check_config_keys(config, schema, source)
     try:
         jsonschema.validate(config, schema)
     except jsonschema.ValidationError as exc:

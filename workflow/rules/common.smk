@@ -18,6 +18,24 @@ try:
 except ImportError as exc:
     raise WorkflowError(f"the vlmeval_steps package is not installed ({exc}); run `pip install -e .` first") from exc
 
+def _check_config_keys():
+    """A misspelt key fails here naming its file and the close known keys (validate() names neither)."""
+    import yaml
+    from pathlib import Path
+
+    from vlmeval_steps.config import load_yaml
+    from vlmeval_steps.names_check import check_config_keys
+
+    schema = yaml.safe_load((Path(workflow.basedir) / "workflow/schemas/config.schema.yaml").read_text())
+    try:
+        for path in workflow.configfiles:
+            check_config_keys(load_yaml(path), schema, str(path))
+        check_config_keys(config, schema, "the config given with --config")
+    except InputError as exc:
+        raise WorkflowError(str(exc)) from None
+
+
+_check_config_keys()
 validate(config, "../schemas/config.schema.yaml")
 
 if workflow.is_main_process:
