@@ -74,3 +74,20 @@ def test_run_and_snakemake_name_the_config_file_of_an_unknown_key(copy, tmp_path
     assert proc.returncode != 0
     assert ("config/config.yaml: unknown config key 'custom_datasets.DemoShapes.md5sum'; did you mean 'md5'?"
             in proc.stdout + proc.stderr)
+
+
+@pytest.mark.parametrize("target, message", [
+    ("results/TinyLLaVA-Demo/DemoShape_acc.csv", "unknown dataset 'DemoShape'; did you mean 'DemoShapes'?"),
+    ("results/TinyLLaVA-Dem/DemoShapes_acc.csv", "unknown model 'TinyLLaVA-Dem'; did you mean 'TinyLLaVA-Demo'?"),
+    ("results/TinyLLaVA-Demo/DemoShapes_limit_acc.csv", "'DemoShapes_limit': a limit is written DemoShapes_limitN"),
+    ("results/TinyLLaVA-Demo/DemoShape.xlsx", "unknown dataset 'DemoShape'"),
+])
+def test_plain_snakemake_names_the_unknown_part_of_a_target(copy, target, message):
+    proc = cli(copy, "snakemake", "-n", "--cores", "1", target, cwd=copy)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and f"{target}: {message}" in out
+    assert "MissingRuleException" not in out
+    # the same pattern with known names still plans the real chain
+    if "DemoShape_acc" in target:
+        ok = cli(copy, "snakemake", "-n", "--cores", "1", "results/TinyLLaVA-Demo/DemoShapes_limit5_acc.csv", cwd=copy)
+        assert ok.returncode == 0 and "rule score:" in ok.stdout + ok.stderr

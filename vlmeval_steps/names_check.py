@@ -88,3 +88,29 @@ def _check_object(doc, schema: dict, source: str, path: str) -> None:
             _check_object(value, props[key], source, f"{path}.{key}" if path else key)
         elif isinstance(schema.get("additionalProperties"), dict):
             _check_object(value, schema["additionalProperties"], source, f"{path}.{key}" if path else key)
+
+
+def explain_target(target: str, model_names, dataset_names) -> str:
+    """Why `results/{model}/{dataset}_acc.csv` (or `.xlsx`) names nothing the workflow can make: the part
+    that is unknown, and the close known names."""
+    import re
+
+    from .config import LIMIT_SUFFIX
+
+    m = re.match(r"^results/(?P<model>[^/]+)/(?P<dataset>[^/]+?)(?P<suffix>_acc\.csv|\.xlsx)$", target)
+    if not m:
+        return (f"{target}: not a target of this workflow; results are results/{{model}}/{{dataset}}_acc.csv "
+                "(or .xlsx for the predictions alone).")
+    model, dataset = m["model"], m["dataset"]
+    problems = []
+    if model not in model_names:
+        problems.append(f"unknown model {model!r}{_did_you_mean(model, model_names) or '.'} "
+                        f"Known models: {', '.join(sorted(model_names))} (config/models.yaml, custom_models).")
+    limited = LIMIT_SUFFIX.match(dataset)
+    base = limited["base"] if limited else re.sub(r"_limit\d*$", "", dataset)
+    if base not in dataset_names:
+        problems.append(f"unknown dataset {base!r}{_did_you_mean(base, dataset_names) or '.'} Known datasets: "
+                        "`vlmeval-steps list datasets`, or add it under custom_datasets in the config.")
+    elif base != dataset and not limited:
+        problems.append(f"{dataset!r}: a limit is written {base}_limitN with N >= 1 (e.g. {base}_limit20).")
+    return f"{target}: " + " ".join(problems) if problems else f"{target}: cannot be made (see the rules above)."

@@ -172,3 +172,40 @@ def print_results_location():
     message = results_message(configured_pairs(), requested=requested)
     if message:
         print(message)
+
+
+def _unknown_pair(wildcards, output):
+    from vlmeval_steps.names_check import explain_target
+
+    raise WorkflowError(explain_target(output[0], PLAN.model_names(), PLAN.dataset_names()))
+
+
+# A result target naming no configured model x dataset pair (a typo such as DemoShape for DemoShapes)
+# lands here instead of Snakemake's bare MissingRuleException: the error names the unknown part and
+# the close known names. Its pattern excludes every valid pair, so it never competes with `score`.
+_VALID_PAIR = (f"(?:{_alternatives(PLAN.model_names())})/(?:{_alternatives(PLAN.dataset_names())})"
+               r"(?:_limit[1-9][0-9]*)?")
+
+
+rule unknown_result:
+    output:
+        "results/{unknown_pair}_acc.csv",
+    wildcard_constraints:
+        unknown_pair=rf"(?!{_VALID_PAIR}_acc\.csv$)[^/]+/[^/]+",
+    params:
+        explain=_unknown_pair,
+    localrule: True
+    shell:
+        "exit 1"
+
+
+rule unknown_predictions:
+    output:
+        "results/{unknown_pair}.xlsx",
+    wildcard_constraints:
+        unknown_pair=rf"(?!{_VALID_PAIR}\.xlsx$)[^/]+/[^/]+",
+    params:
+        explain=_unknown_pair,
+    localrule: True
+    shell:
+        "exit 1"
