@@ -1,23 +1,55 @@
 #!/usr/bin/env bash
 # Quick start, command 2: install vlmeval-steps with its test extras and run the test suite.
 # Extra arguments go to pytest (e.g. `bash scripts/test.sh -m "not slow"`).
+#
+# As root on a machine with apt-get (CI), it also changes the system, and says so before doing it:
+#   - a single-node SLURM cluster (Debian's slurmctld, slurmd, slurm-client, munge; scripts/setup_slurm.sh)
+#     for the SLURM profile's test; the daemons it starts are stopped when the tests end
+#     (VLMEVAL_STEPS_SLURM=0 skips this, and that test then skips itself);
+#   - Debian's chromium (and fonts-dejavu-core) for the report's browser test, installed once
+#     (VLMEVAL_STEPS_CHROMIUM=0 skips this, and that test then skips itself).
+# Anywhere else it installs Python packages only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+SLURM_STATE=${SLURM_BASE:-/tmp/vlmeval-slurm}/state
+say() { echo "scripts/test.sh: $*"; }
+
+as_root_with_apt() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; }
+want_slurm() { as_root_with_apt && [ "${VLMEVAL_STEPS_SLURM:-1}" != 0 ]; }
+want_chromium() { as_root_with_apt && [ "${VLMEVAL_STEPS_CHROMIUM:-1}" != 0 ]; }
+running() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+say "installing Python packages: torch 2.13.0 (CPU) and this project with its test extras (pip)"
+if want_slurm; then
+  missing=""
+  for p in slurmctld slurmd slurm-client munge; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+  say "as root: ${missing:+installing Debian packages$missing (apt-get), then }starting a single-node SLURM cluster" \
+      "(munged, slurmctld, slurmd) for the SLURM test; the daemons this starts are stopped when the tests end." \
+      "VLMEVAL_STEPS_SLURM=0 skips this."
+fi
+if want_chromium && ! command -v chromium >/dev/null; then
+  say "as root: installing Debian's chromium and fonts-dejavu-core (apt-get, once) for the report's browser test." \
+      "VLMEVAL_STEPS_CHROMIUM=0 skips this."
+fi
+
 "$PY" -m pip install --quiet "torch==2.13.0"
 "$PY" -m pip install --quiet -e ".[test]"
-# The SLURM profile is tested on a real single-node cluster. As root with apt-get (CI), start one
-# (about 15 s the first time, 3 s after; `bash scripts/setup_slurm.sh stop` stops it) and make its
-# test mandatory; anywhere else that test skips itself. VLMEVAL_STEPS_SLURM=0 skips the set-up.
-if [ "${VLMEVAL_STEPS_SLURM:-1}" != 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+
+if want_slurm; then
+  # stop afterwards only what this run started: a cluster that was already up stays up
+  started=""
+  running /run/munge/munged.pid || started="$started munged"
+  running "$SLURM_STATE/slurmctld.pid" || started="$started slurmctld"
+  running "$SLURM_STATE/slurmd.pid" || started="$started slurmd"
+  if [ -n "$started" ]; then
+    trap 'say "stopping what it started:$started"; bash scripts/setup_slurm.sh stop >/dev/null || true' EXIT
+  fi
   bash scripts/setup_slurm.sh
   export VLMEVAL_STEPS_REQUIRE_SLURM=1
 fi
-# The HTML report is checked in a real headless browser. As root with apt-get (CI), install Debian's
-# chromium once (skipped when present) and make that test mandatory; elsewhere it skips itself.
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+if want_chromium; then
   if ! command -v chromium >/dev/null; then
-    echo "installing chromium for the report's browser test (once)..."
     { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
         chromium fonts-dejavu-core; } >/tmp/vlmeval-steps-chromium-install.log 2>&1 \
       || { echo "chromium install failed; see /tmp/vlmeval-steps-chromium-install.log" >&2; exit 1; }

@@ -19,13 +19,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 def demo_model() -> Path:
     """The colour-and-shape demo model, trained exactly as the workflow's demo_model rule does.
 
-    Training takes ~40 s, so the result is kept in a cache folder keyed by the demo code's
+    Training takes a few minutes, so the result is kept in a cache folder keyed by the demo code's
     fingerprint ($VLMEVAL_STEPS_TEST_CACHE, default ~/.cache/vlmeval-steps-tests) and reused by
     later test sessions until that code changes.
     """
     from filelock import FileLock
 
-    from vlmeval_steps.demo.tiny_model import build_and_train
     from vlmeval_steps.fingerprint import fingerprint
 
     cache = Path(os.environ.get("VLMEVAL_STEPS_TEST_CACHE", Path.home() / ".cache" / "vlmeval-steps-tests"))
@@ -35,7 +34,10 @@ def demo_model() -> Path:
         if not (out / "model.safetensors").exists():
             tmp = out.with_name(out.name + ".tmp")
             shutil.rmtree(tmp, ignore_errors=True)
-            build_and_train(str(tmp))
+            # the workflow's command, in a process of its own: its settings for identical weights on every
+            # machine must be made before torch starts (vlmeval_steps/demo/tiny_model.py)
+            subprocess.run([sys.executable, "-m", "vlmeval_steps", "demo-model", "--out", str(tmp)], check=True,
+                           env=dict(os.environ, PYTHONPATH=str(REPO)))
             tmp.rename(out)
     return out
 

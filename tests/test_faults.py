@@ -23,9 +23,16 @@ from vlmeval_steps.judge.matching import FAIL_MSG
 pytestmark = pytest.mark.slow
 
 
+# The client's timeout is far above what the real server needs even on a busy machine (the tiny model
+# answers in well under a second), and the proxy's "slow" fault stays silent for longer than it: only
+# the injected faults fail, whatever else the machine is doing.
+TIMEOUT = 10
+SLOW = TIMEOUT + 2
+
+
 def api_model(base_url, model, **extra):
     return dict({"class": "OpenAIAPI", "model": model, "api_base": base_url, "max_tokens": 8, "temperature": 0,
-                 "nproc": 4, "retry": 3, "wait": 0.1, "timeout": 1.5}, **extra)
+                 "nproc": 4, "retry": 3, "wait": 0.1, "timeout": TIMEOUT}, **extra)
 
 
 def add_dataset(workflow, cfg, name, n_images, seed):
@@ -80,14 +87,12 @@ def test_kill_9_against_a_real_server_repeats_and_loses_nothing(workflow, openai
 
 def test_a_server_failing_a_third_of_requests(workflow, openai_server):
     cfg = workflow.config()
-    with FaultyProxy(openai_server.base_url, fail_share=1 / 3, seed=1, slow_seconds=3) as proxy:
+    with FaultyProxy(openai_server.base_url, fail_share=1 / 3, seed=1, slow_seconds=SLOW) as proxy:
         retry = 2
         cfg.update(models=["Flaky"], custom_models={"Flaky": api_model(proxy.base_url, openai_server.model,
-                                                                     retry=retry)})
+                                                                     retry=retry, nproc=8)})
         workflow.write_config(cfg)
-        t0 = time.time()
-        first = workflow.snakemake(check=False)
-        assert time.time() - t0 < 300                   # bounded: no hang on slow replies or drops
+        first = workflow.snakemake(check=False)         # bounded: the run's own timeout fails a hang
         assert set(proxy.faults) == {"429", "500", "slow", "malformed", "drop"}
         assert max(proxy.attempts.values()) <= retry    # within the retry bounds
         out = first.stdout + first.stderr
@@ -128,9 +133,9 @@ def test_a_judge_failing_a_third_of_requests(workflow, openai_server):
     cfg = workflow.config()
     cfg["datasets"] = ["Wordy"]
     cfg["custom_datasets"]["Wordy"] = _rules_miss_dataset(workflow)
-    with FaultyProxy(openai_server.base_url, fail_share=1 / 3, seed=4, slow_seconds=3) as proxy:
-        cfg["judge"] = {"model": openai_server.model, "api_base": proxy.base_url, "max_tokens": 8, "nproc": 4,
-                        "retry": 2, "wait": 0.1, "timeout": 1.5}
+    with FaultyProxy(openai_server.base_url, fail_share=1 / 3, seed=4, slow_seconds=SLOW) as proxy:
+        cfg["judge"] = {"model": openai_server.model, "api_base": proxy.base_url, "max_tokens": 8, "nproc": 8,
+                        "retry": 2, "wait": 0.1, "timeout": TIMEOUT}
         workflow.write_config(cfg)
         n_rows = len((workflow.root / "demo/Wordy.tsv").read_text().splitlines()) - 1
         first = workflow.snakemake(check=False)

@@ -91,6 +91,19 @@ def test_infer_mode_stops_after_the_merged_predictions(workflow, tmp_path):
                              cwd=tmp_path)))
     assert {"judge": 1, "score": 1, "summary": 1, "report": 1}.items() <= jobs.items()
 
+    # a real infer run in a work dir that has a leaderboard and a report from before: the run's last
+    # lines point at the predictions it wrote, not at the files it did not update
+    seed_demo_model(workflow, wd)
+    (wd / "results").mkdir(parents=True)
+    for old in ("summary.md", "report.html"):
+        (wd / "results" / old).write_text("from an earlier run\n")
+    out = ok(vs_run(workflow, "--data", "DemoShapes", "--model", "TinyLLaVA-Demo", "--mode", "infer", "--limit", 4,
+                    "--work-dir", wd, "--cores", 2, cwd=tmp_path))
+    end = out[out.index(f"Results in {wd}"):]
+    assert "TinyLLaVA-Demo / DemoShapes_limit4: predictions only" in end
+    assert "results/TinyLLaVA-Demo/DemoShapes_limit4.xlsx" in end
+    assert "summary.md" not in end and "report.html" not in end
+
 
 def test_a_bad_name_fails_before_snakemake_with_the_known_names(workflow, tmp_path):
     proc = vs_run(workflow, "--data", "DemoShapes", "--model", "NoSuchModel", "--work-dir", tmp_path / "wd",
@@ -116,3 +129,24 @@ def test_evalscope_api_task_against_a_real_server_keeps_the_key_out_of_every_fil
     leaked = [str(p) for p in es.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()]
     assert leaked == []
     assert "key_env" in (es / ".vlmeval-steps/config.yaml").read_text()
+
+
+@pytest.mark.parametrize("separator", [["--"], ["--", "--"]])
+def test_snakemake_flags_after_the_double_dash_reach_snakemake(workflow, tmp_path, separator):
+    """The documented form (`-- --resources gpu=N`), and `-- --` that users tried when it failed: the flags go
+    to Snakemake, our targets are kept (a flag taking several values must not swallow them)."""
+    wd = tmp_path / "wd"
+    base = ["--data", "DemoShapes", "--model", "TinyLLaVA-Demo", "--work-dir", wd, "-n"]
+    out = ok(vs_run(workflow, *base, *separator, "--resources", "gpu=1", cwd=tmp_path))
+    jobs = planned(out)
+    assert {"score", "summary", "report"} <= set(jobs)       # the targets survived --resources
+    assert "--resources gpu=1" in out                        # the command echoed, as Snakemake got it
+    # a flag that changes the plan: only what build_prompts needs
+    jobs = planned(ok(vs_run(workflow, *base, *separator, "--resources", "gpu=1", "--until", "build_prompts",
+                             cwd=tmp_path)))
+    assert set(jobs) == {"download", "verify", "build_prompts"}
+
+
+def test_run_help_says_where_snakemake_flags_go(workflow, tmp_path):
+    out = " ".join(ok(vs_run(workflow, "--help", cwd=tmp_path)).split())
+    assert "Arguments after `--` go to Snakemake" in out and "--resources gpu=1" in out

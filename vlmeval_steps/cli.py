@@ -81,7 +81,19 @@ config_option = click.option("--config", default=None, help=f"Config to resolve 
 dataset_spec_option = click.option("--dataset-spec", default=None, help="Resolved dataset entry as JSON.")
 
 
-@click.group()
+class _Main(click.Group):
+    """Keeps `run`'s own argument list: click would swallow the `--` that separates Snakemake's flags."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] == "run":
+            ctx.meta[RUN_ARGV] = list(args[1:])
+        return super().parse_args(ctx, args)
+
+
+RUN_ARGV = "vlmeval_steps.run_argv"
+
+
+@click.group(cls=_Main)
 @click.version_option(__version__)
 def main():
     """Evaluate vision-language models, one workflow stage at a time."""
@@ -354,7 +366,7 @@ def run_(ctx):
 
     _setup_logging(None)
     try:
-        code = runner.main(list(ctx.args))
+        code = runner.main(ctx.meta.get(RUN_ARGV, list(ctx.args)))
     except InputError as exc:
         log.error("%s", exc)
         raise SystemExit(2) from None

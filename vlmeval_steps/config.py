@@ -22,6 +22,8 @@ OPERATIONAL_KEYS = frozenset({
     "keep_failed", "build", "gpus",
 })
 SECRET_KEYS = frozenset({"key", "api_key"})
+#: keys of a model entry that the workflow reads, beside the adapter's own settings
+WORKFLOW_MODEL_KEYS = OPERATIONAL_KEYS | {"class", "prompt"}
 JUDGE_OPERATIONAL_KEYS = frozenset({"nproc", "key_env", "key_file", "timeout", "retry", "wait", "verbose",
                                     "keep_failed"})
 LIMIT_SUFFIX = re.compile(r"^(?P<base>.+)_limit(?P<limit>[1-9][0-9]*)$")
@@ -84,6 +86,7 @@ class Plan:
     config: dict
     models_file: dict
     basedir: Path
+    models_path: Path | None = None   # where models_file was read from (named in errors)
 
     @property
     def data_root(self) -> str:
@@ -113,7 +116,12 @@ class Plan:
                              "Name one from config/models.yaml or add it under custom_models in the config.")
         if not isinstance(spec, dict) or "class" not in spec:
             raise InputError(f"model {name!r}: its entry needs a 'class' (e.g. TransformersVLM, OpenAIAPI).")
-        return sanitise_spec(name, spec)
+        spec = sanitise_spec(name, spec)
+        from .names_check import check_model_settings
+
+        where = "custom_models in the config" if name in inline else str(self.models_path or "the models file")
+        check_model_settings(name, spec, where, WORKFLOW_MODEL_KEYS)
+        return spec
 
     def dataset_names(self) -> list[str]:
         from .datasets.registry import REGISTERED
@@ -162,4 +170,4 @@ def load_plan(config: dict, basedir: str | Path = ".") -> Plan:
     path = Path(models_file)
     if not path.is_absolute():
         path = Path(basedir) / path
-    return Plan(config=config, models_file=load_yaml(path), basedir=Path(basedir).resolve())
+    return Plan(config=config, models_file=load_yaml(path), basedir=Path(basedir).resolve(), models_path=path)

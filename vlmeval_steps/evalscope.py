@@ -57,6 +57,7 @@ class Task:
     env: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     source: str = "vlmeval-steps"
+    judge_from: str | None = None   # who chose the judge (--judge, a config); None: run.py's default
 
 
 def detect(doc: dict) -> str:
@@ -186,17 +187,14 @@ def _evalscope_model(entry, i: int, config: dict, named: dict, folders: list[Pat
 
 def _judge_env(doc: dict, task: Task) -> None:
     """EvalScope's judge recipe: the task file sets VLMEvalKit's judge variables. They go to the run's
-    environment only, and the judge becomes upstream's per-dataset default (`auto`), which LOCAL_LLM
-    then serves; without them the run keeps exact matching, as EvalScope does."""
+    environment only; the run then picks each dataset's judge as run.py does (upstream's default
+    where it answers, served as LOCAL_LLM when set; exact matching otherwise)."""
     given = {var: str(doc[var]) for var in JUDGE_ENV if doc.get(var) not in (None, "")}
     if not given:
         return
     task.env.update(given)
-    judge = task.config.setdefault("judge", {})
-    if judge.get("model", "exact_matching") == "exact_matching":
-        judge["model"] = "auto"
-        task.notes.append(f"{', '.join(sorted(given))} given: the judge is upstream's default for each dataset"
-                          + (f", served as {given['LOCAL_LLM']}" if "LOCAL_LLM" in given else "") + ".")
+    task.notes.append(f"{', '.join(sorted(given))} given: the judge is upstream's default for each dataset"
+                      + (f", served as {given['LOCAL_LLM']}" if "LOCAL_LLM" in given else "") + ".")
 
 
 def from_evalscope(doc: dict, base_config: dict, named: dict, where: Path, source: str = "task") -> Task:
@@ -292,4 +290,4 @@ def set_nproc(config: dict, named: dict, nproc: int) -> None:
             models[name] = sanitise_spec(name, named[name])
         if name in models:
             models[name]["nproc"] = nproc
-    config.setdefault("judge", {"model": "exact_matching"})["nproc"] = nproc
+    config.setdefault("judge", {})["nproc"] = nproc

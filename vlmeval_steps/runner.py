@@ -40,7 +40,8 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="vlmeval-steps run",
         description="Evaluate models on benchmarks as VLMEvalKit's run.py does, through the Snakemake workflow "
-                    "(incremental: only what is missing or out of date runs). Arguments after `--` go to Snakemake.")
+                    "(incremental: only what is missing or out of date runs). Arguments after `--` go to Snakemake, "
+                    "e.g. `vlmeval-steps run --data MMStar --model M -- --resources gpu=1 --keep-going`.")
     p.add_argument("--data", nargs="+", metavar="DATASET", help="Dataset names (vlmeval-steps list datasets).")
     p.add_argument("--model", nargs="+", metavar="MODEL", help="Model names (vlmeval-steps list models).")
     p.add_argument("--config", metavar="FILE",
@@ -74,14 +75,17 @@ def _check_positive(value, flag):
 
 
 def _base_task(args, repo: Path, named: dict) -> Task:
-    if args.config:
-        default = load_yaml(repo / "config" / "config.yaml")
-        return load_task(args.config, from_native(default, repo / "config").config, named)
-    # like `snakemake` in that folder: the work dir's own config/config.yaml, else the workflow's
-    work = Path(args.work_dir or ".")
-    own = work / "config" / "config.yaml"
-    path = own if own.is_file() else repo / "config" / "config.yaml"
+    path = repo / "config" / "config.yaml"
     task = from_native(load_yaml(path), path.resolve().parent, str(path))
+    # the workflow's own judge setting (exact_matching) is for a plain offline `snakemake`; a run
+    # without --judge picks the judge as run.py does (announce_judges)
+    task.config.pop("judge", None)
+    if args.config:
+        return load_task(args.config, task.config, named)
+    # like `snakemake` in that folder: the work dir's own config/config.yaml, else the workflow's
+    own = Path(args.work_dir or ".") / "config" / "config.yaml"
+    if own.is_file():
+        task = from_native(load_yaml(own), own.resolve().parent, str(own))
     task.config.pop("models", None)
     task.config.pop("datasets", None)
     return task
@@ -110,9 +114,12 @@ def build_task(args, repo: Path) -> Task:
         task.mode = args.mode
     task.mode = task.mode or "all"
     task.work_dir = args.work_dir or task.work_dir or "."
-    judge = config.setdefault("judge", {"model": "exact_matching"})
+    judge = config.setdefault("judge", {})
     if args.judge:
         judge["model"] = args.judge
+        task.judge_from = "--judge"
+    elif judge.get("model"):
+        task.judge_from = f"judge.model in {task.source}"
     if args.judge_args:
         try:
             extra = json.loads(args.judge_args)
@@ -132,7 +139,7 @@ def build_task(args, repo: Path) -> Task:
     if args.reuse:
         task.notes.append("--reuse is implied: every run reuses what is up to date.")
     _scrub(config)
-    _check_names(config, repo)
+    _check_names(config, repo, task.source)
     return task
 
 
@@ -168,11 +175,15 @@ def _scrub(config: dict) -> None:
     walk(config, "config")
 
 
-def _check_names(config: dict, repo: Path) -> None:
-    """Unknown names fail here, with the known ones listed, before Snakemake starts."""
+def _check_names(config: dict, repo: Path, source: str = "the run's config") -> None:
+    """Unknown names (models, datasets, config keys, model settings) fail here, with the known or
+    close ones listed, before Snakemake starts."""
     import jsonschema
 
+    from .names_check import check_config_keys
+
     schema = yaml.safe_load((repo / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    check_config_keys(config, schema, source)
     try:
         jsonschema.validate(config, schema)
     except jsonschema.ValidationError as exc:
@@ -183,6 +194,36 @@ def _check_names(config: dict, repo: Path) -> None:
         plan.model(name)
     for name in config["datasets"]:
         plan.dataset(name)
+
+
+def announce_judges(task: Task, repo: Path) -> list[str]:
+    """Each benchmark's judge, one line each. Without --judge or a judge in the config, run.py's
+    choice: upstream's default judge where one answers (probed once, now), else exact matching
+    under the judge's file names; the choice is written into the run's config per dataset."""
+    config = task.config
+    plan = load_plan(config, repo)
+    if task.judge_from:
+        lines = []
+        for name in config["datasets"]:
+            spec = plan.judge(name)
+            what = "rules only (exact matching)" if spec["model"] == "exact_matching" else spec["model"]
+            lines.append(f"judge for {name}: {what} ({task.judge_from}).")
+        return lines
+    from .judge.select import choose
+
+    judge = config.setdefault("judge", {})
+    per_dataset = judge.setdefault("datasets", {})
+    # a judge the config gives one dataset stays
+    open_ = [name for name in config["datasets"] if not (per_dataset.get(name) or {}).get("model")]
+    settings = {k: v for k, v in judge.items() if k != "datasets"}
+    os.environ.update(task.env)  # a task file's OPENAI_API_BASE / LOCAL_LLM count for the probe
+    lines = []
+    for choice in choose([plan.dataset(name) for name in open_], settings):
+        per_dataset[choice.dataset] = dict(per_dataset.get(choice.dataset) or {}, **choice.spec)
+        lines.append(choice.line)
+    if not per_dataset:
+        judge.pop("datasets")
+    return lines
 
 
 def targets(config: dict, mode: str) -> list[str]:
@@ -211,7 +252,9 @@ def _profile(value: str, repo: Path) -> str:
 
 def snakemake_command(repo: Path, work_dir: Path, configfile: Path, goals: list[str], args,
                       extra: list[str]) -> list[str]:
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(repo / "Snakefile"), "-d", str(work_dir),
+    # the targets come first: flags after them (ours, then the user's after `--`) may take several
+    # values (--resources, --configfile), and would swallow targets that followed them
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(repo / "Snakefile"), "-d", str(work_dir), *goals,
            "--configfile", str(configfile), "--replace-workflow-config"]
     # Snakemake finds a workflow profile beside the Snakefile only under profiles/, not workflow/profiles/
     default_profile = repo / "workflow" / "profiles" / "default"
@@ -227,24 +270,36 @@ def snakemake_command(repo: Path, work_dir: Path, configfile: Path, goals: list[
         cmd += ["--printshellcmds"]
     if args.dry_run:
         cmd += ["--dry-run"]
-    return cmd + list(extra) + goals
+    return cmd + list(extra)
+
+
+def split_snakemake_args(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Our options, and Snakemake's: everything after the first `--` (a second `--` is tolerated,
+    so `run ... -- -- --resources gpu=1` means the same as `run ... -- --resources gpu=1`)."""
+    if "--" not in argv:
+        return list(argv), []
+    i = argv.index("--")
+    extra = list(argv[i + 1:])
+    while extra[:1] == ["--"]:
+        extra.pop(0)
+    return list(argv[:i]), extra
 
 
 def main(argv: list[str]) -> int:
-    extra: list[str] = []
-    if "--" in argv:
-        i = argv.index("--")
-        argv, extra = argv[:i], argv[i + 1:]
+    argv, extra = split_snakemake_args(argv)
     args = parser().parse_args(argv)
     repo = repo_dir()
     task = build_task(args, repo)
     work_dir = Path(task.work_dir).resolve()
     work_dir.mkdir(parents=True, exist_ok=True)
+    judge_lines = announce_judges(task, repo) if task.mode != "infer" else []
     configfile = write_config(task.config, work_dir, task.source)
     goals = targets(task.config, task.mode)
     cmd = snakemake_command(repo, work_dir, configfile, goals, args, extra)
     for note in task.notes:
         print(f"note: {note}", file=sys.stderr)
+    for line in judge_lines:
+        print(line, file=sys.stderr)
     print(f"vlmeval-steps run: {len(task.config['models'])} model(s) x {len(task.config['datasets'])} dataset(s), "
           f"mode {task.mode}, work dir {work_dir}\n  config: {configfile}\n  {shlex.join(cmd)}",
           file=sys.stderr, flush=True)

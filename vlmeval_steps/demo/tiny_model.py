@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import sys
 
 from .shapes import COLORS, HINT, SHAPES, draw, sample_question
 
@@ -16,6 +17,12 @@ log = logging.getLogger(__name__)
 
 IMG, PATCH = 64, 16  # 64x64 px -> 16 patches -> 16 image tokens
 TRAIN_SEED = 0
+#: what makes training bit-identical on every x86-64 machine (with the same torch): one thread (a
+#: reduction split over threads adds in another order), MKL's conditional numerical reproducibility
+#: (the same code path on every CPU), ATen and oneDNN kernels pinned to AVX2 (an AVX-512 machine would
+#: otherwise sum in wider vectors). Read when torch starts, so they are set before it is imported.
+REPRODUCIBLE_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MKL_CBWR": "COMPATIBLE",
+                    "ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "PYTHONHASHSEED": "0"}
 CHAT_TEMPLATE = (
     "{% for m in messages %}{{ '<|' + m['role'] + '|>' }}"
     "{% if m['content'] is string %}{{ m['content'] }}{% else %}{% for c in m['content'] %}"
@@ -142,10 +149,24 @@ def train(model, proc, steps: int = 600, batch: int = 16, lr: float = 3e-3, seed
     return model
 
 
-def build_and_train(out: str, steps: int = 600) -> None:
+def reproducible_torch():
+    """torch, set up so that training gives the same bits on any machine (REPRODUCIBLE_ENV)."""
+    if "torch" in sys.modules and any(os.environ.get(k) != v for k, v in REPRODUCIBLE_ENV.items()):
+        log.warning("torch was imported before the demo model's settings were made: the weights may differ "
+                    "in their last bits from another machine's. Train with `vlmeval-steps demo-model`.")
+    os.environ.update(REPRODUCIBLE_ENV)
     import torch
 
-    torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    torch.backends.mkldnn.enabled = False  # convolutions through MKL's reproducible path instead
+    random.seed(TRAIN_SEED)
+    torch.manual_seed(TRAIN_SEED)
+    return torch
+
+
+def build_and_train(out: str, steps: int = 600) -> None:
+    reproducible_torch()
     model, proc = build(out)
     pretrain_vision(model, proc)
     train(model, proc, steps=steps)

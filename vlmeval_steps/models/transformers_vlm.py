@@ -26,6 +26,7 @@ def load_image(path: str) -> Image.Image:
 
 class TransformersVLM(BaseModel):
     INTERLEAVE = True
+    EXTRA_SETTINGS = GENERATION_KEYS  # what **generation may hold (checked before a run: names_check.py)
 
     def __init__(self, model_path: str, device: str = "auto", dtype: str = "auto", system_prompt: str | None = None,
                  trust_remote_code: bool = False, max_new_tokens: int = 512, do_sample: bool = False, **generation):

@@ -4,8 +4,13 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def results_message(pairs: list[tuple[str, str]], workdir: str | Path = ".") -> str:
+def results_message(pairs: list[tuple[str, str]], workdir: str | Path = ".", requested: set[str] | None = None) -> str:
+    """`requested`: the files the run was asked for (None: the default target, every file); a file the
+    run did not build is not pointed at (`--mode infer` leaves the scores and the report as they were)."""
     from .summary import read_cell
+
+    def wanted(path: Path) -> bool:
+        return requested is None or path.relative_to(workdir).as_posix() in requested
 
     workdir = Path(workdir).resolve()
     results = workdir / "results"
@@ -13,7 +18,7 @@ def results_message(pairs: list[tuple[str, str]], workdir: str | Path = ".") -> 
     for model, dataset in pairs:
         acc = results / model / f"{dataset}_acc.csv"
         xlsx = results / model / f"{dataset}.xlsx"
-        if acc.exists():
+        if acc.exists() and wanted(acc):
             try:
                 cell = read_cell(results, model, dataset)
                 score = "–" if cell.value is None else f"{cell.value:.2f}"
@@ -21,14 +26,14 @@ def results_message(pairs: list[tuple[str, str]], workdir: str | Path = ".") -> 
             except Exception as exc:  # noqa: BLE001 - a summary line must never fail the run
                 what = f"(unreadable: {exc})"
             lines.append(f"  {model} / {dataset}: {what}\n      {acc.relative_to(workdir)}")
-        elif xlsx.exists():
+        elif xlsx.exists() and (wanted(xlsx) or wanted(acc)):
             lines.append(f"  {model} / {dataset}: predictions only\n      {xlsx.relative_to(workdir)}")
     if not lines:
         return ""
     out = [f"\nResults in {workdir}:", *lines]
     for name, what in (("summary.md", "Summary"), ("report.html", "Report")):
         path = results / name
-        if path.exists():
+        if path.exists() and wanted(path):
             out.append(f"{what}: {path.relative_to(workdir)}" + (f"  (open {path.as_uri()})" if name.endswith(".html")
                                                                 else ""))
     out.append("Logs: logs/{stage}/..., one file per job")

@@ -1,8 +1,10 @@
 """judge: extract each prediction's answer; rules first, an LLM judge only on the misses.
 
-Writes one JSON line per row: {"index", "extracted", "log", "method"} with method "rule"
-(matched by upstream's rules), "judge" (decided by the LLM judge) or "none" (no rule matched
-and no LLM judge is configured: upstream's exact-matching outcome).
+Writes one JSON line per row: {"index", "extracted", "log", "method", "decided_by"} with method
+"rule" (matched by upstream's rules), "judge" (decided by the LLM judge) or "none" (no rule matched
+and no LLM judge is configured: upstream's exact-matching outcome); `decided_by` also names the
+judge's version, or the judge the run fell back from (`fallback_from` in the judge settings: run.py's
+default judge did not answer when the run started).
 
 An LLM judge (judge/llm.py) caches every reply under `cache_dir`, which lies outside Snakemake's
 outputs, so rerunning or re-scoring asks nothing twice. If some judge requests still fail after
@@ -36,6 +38,15 @@ def build_judge(judge: dict, cache_dir: str | Path | None = None, writer: str = 
     return LLMJudge(judge, cache_dir=cache_dir, writer=writer)
 
 
+def decided_by(method: str, judge_model, fallback: str | None) -> str:
+    """Who settled a row: "rules", "judge <version>", or "none" (rules found nothing and no judge was
+    asked), with the judge the run fell back from when upstream's default did not answer."""
+    if method == "judge":
+        return f"judge {judge_model.version}"
+    who = "rules" if method == "rule" else "none"
+    return f"{who} (fallback: {fallback} did not answer)" if fallback else who
+
+
 def run(info: DatasetInfo, predictions: str | Path, judge: dict, out: str | Path,
         cache_dir: str | Path | None = None) -> dict:
     dataset = build_dataset(info)
@@ -43,6 +54,12 @@ def run(info: DatasetInfo, predictions: str | Path, judge: dict, out: str | Path
     # one cache file per judged output, so parallel jobs sharing the folder never share a file
     writer = f"{Path(out).parent.name}.{Path(out).name.removesuffix('.jsonl')}"
     judge_model = build_judge(judge, cache_dir=cache_dir, writer=writer)
+    fallback = judge.get("fallback_from")
+    if judge_model is None and dataset.JUDGE_REQUIRED and fallback:
+        raise InputError(f"{info.name} can only be scored by an LLM judge, and upstream's default judge {fallback} "
+                         "did not answer when the run started (see the run's first lines), so it is not scored, as "
+                         "upstream's run.py records an error for it. Set OPENAI_API_KEY, or OPENAI_API_BASE (and "
+                         "LOCAL_LLM) for a local judge, or give --judge MODEL, and run again.")
     if judge_model is None and dataset.JUDGE_REQUIRED:
         raise InputError(f"{info.name} can only be scored by an LLM judge, and the config names none "
                          f"(judge.model is {EXACT_MATCHING}). Configure a judge; no score is written without one.")
@@ -51,6 +68,8 @@ def run(info: DatasetInfo, predictions: str | Path, judge: dict, out: str | Path
     finally:
         if judge_model is not None:
             judge_model.close()
+    for record in records:
+        record["decided_by"] = decided_by(record["method"], judge_model, fallback)
     methods = dict(collections.Counter(r["method"] for r in records))
     if judge_model is not None:
         _report_judge(judge_model, out, info.name)

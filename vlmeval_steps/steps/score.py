@@ -92,6 +92,8 @@ def run(info: DatasetInfo, predictions: str | Path, extracted: str | Path, out: 
                       judge=judge_name, rows=len(data), failed_predictions=failed,
                       rows_without_answer=len(rows_without_answer(data)),
                       extraction=dict(collections.Counter(ext["method"])) if "method" in ext else {},
+                      # who settled each row: rules, the judge (its version), or rules after a fallback
+                      decided_by=dict(collections.Counter(ext["decided_by"])) if "decided_by" in ext else {},
                       package_version=__version__,
                       scored_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
         atomic_write_text(provenance_out, json.dumps(record, indent=2, sort_keys=True, default=str) + "\n")

@@ -18,6 +18,24 @@ try:
 except ImportError as exc:
     raise WorkflowError(f"the vlmeval_steps package is not installed ({exc}); run `pip install -e .` first") from exc
 
+def _check_config_keys():
+    """A misspelt key fails here naming its file and the close known keys (validate() names neither)."""
+    import yaml
+    from pathlib import Path
+
+    from vlmeval_steps.config import load_yaml
+    from vlmeval_steps.names_check import check_config_keys
+
+    schema = yaml.safe_load((Path(workflow.basedir) / "workflow/schemas/config.schema.yaml").read_text())
+    try:
+        for path in workflow.configfiles:
+            check_config_keys(load_yaml(path), schema, str(path))
+        check_config_keys(config, schema, "the config given with --config")
+    except InputError as exc:
+        raise WorkflowError(str(exc)) from None
+
+
+_check_config_keys()
 validate(config, "../schemas/config.schema.yaml")
 
 if workflow.is_main_process:
@@ -151,7 +169,9 @@ def print_results_location():
     # every configured pair's score and where the files are
     from vlmeval_steps.report.where import results_message
 
-    message = results_message(configured_pairs())
+    # only what this run was asked for (the default target `all` asks for everything)
+    requested = set(getattr(workflow.dag, "targetfiles", None) or ()) or None
+    message = results_message(configured_pairs(), requested=requested)
     if message:
         print(message)
 
@@ -171,3 +191,40 @@ def check_keys_before_running():
 
 onstart:
     check_keys_before_running()
+
+
+def _unknown_pair(wildcards, output):
+    from vlmeval_steps.names_check import explain_target
+
+    raise WorkflowError(explain_target(output[0], PLAN.model_names(), PLAN.dataset_names()))
+
+
+# A result target naming no configured model x dataset pair (a typo such as DemoShape for DemoShapes)
+# lands here instead of Snakemake's bare MissingRuleException: the error names the unknown part and
+# the close known names. Its pattern excludes every valid pair, so it never competes with `score`.
+_VALID_PAIR = (f"(?:{_alternatives(PLAN.model_names())})/(?:{_alternatives(PLAN.dataset_names())})"
+               r"(?:_limit[1-9][0-9]*)?")
+
+
+rule unknown_result:
+    output:
+        "results/{unknown_pair}_acc.csv",
+    wildcard_constraints:
+        unknown_pair=rf"(?!{_VALID_PAIR}_acc\.csv$)[^/]+/[^/]+",
+    params:
+        explain=_unknown_pair,
+    localrule: True
+    shell:
+        "exit 1"
+
+
+rule unknown_predictions:
+    output:
+        "results/{unknown_pair}.xlsx",
+    wildcard_constraints:
+        unknown_pair=rf"(?!{_VALID_PAIR}\.xlsx$)[^/]+/[^/]+",
+    params:
+        explain=_unknown_pair,
+    localrule: True
+    shell:
+        "exit 1"
