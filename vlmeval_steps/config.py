@@ -7,6 +7,7 @@ an inline `key` is moved to an environment variable and the spec names only that
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from dataclasses import dataclass
@@ -113,7 +114,9 @@ class Plan:
 
     def dataset(self, name: str) -> DatasetInfo:
         info = dataset_info(split_limit(name)[0], self.config.get("custom_datasets"))
-        return DatasetInfo(name=info.name, cls=info.cls, url=self.absolute_url(info.url), md5=info.md5)
+        if info.members:  # a group has no TSV of its own
+            return info
+        return dataclasses.replace(info, url=self.absolute_url(info.url))
 
     def absolute_url(self, url: str) -> str:
         """Relative local paths are relative to the workflow's folder; they become file:// URLs."""

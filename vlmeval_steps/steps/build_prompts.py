@@ -13,10 +13,11 @@ from tqdm import tqdm
 
 from ..datasets.images import extract_images, file_digest
 from ..datasets.registry import DatasetInfo, build_dataset
-from ..datasets.tsv import read_meta, scan
+from ..datasets.tsv import read_columns, read_meta, scan
 from ..errors import InputError
 from ..fileio import sha256_json, write_jsonl
 from ..prompts import build_messages
+from ..scoring.submission import COLUMNS as SUBMISSION_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,19 @@ def message_digest(message: list[dict], image_digests: dict[str, str]) -> str:
     return sha256_json(parts)
 
 
+def require_columns(info: DatasetInfo, dataset, tsv) -> None:
+    """Stop before any inference when the TSV lacks a column the benchmark's class (or its submission
+    file) needs, naming the column, the file and the benchmark."""
+    columns = read_columns(tsv)
+    lower = {c.lower() for c in columns}
+    missing = [c for c in dataset.REQUIRED_COLUMNS if c not in columns]
+    missing += [c for c in getattr(dataset, "REQUIRED_ANY_CASE", ()) if c.lower() not in lower]
+    missing += [c for c in SUBMISSION_COLUMNS.get(info.submission, ()) if c not in columns]
+    if missing:
+        raise InputError(f"{tsv}: benchmark {info.name} ({info.cls}) needs column(s) {missing}, which the file "
+                         f"lacks; its header has {columns}. Use the benchmark's TSV in upstream's layout.")
+
+
 def run(info: DatasetInfo, tsv: str | Path, out: str | Path, images_dir: str | Path, prompt_id: str = "default",
         limit: int | None = None, check_md5: bool = True) -> int:
     if check_md5 and info.md5:
@@ -40,6 +54,7 @@ def run(info: DatasetInfo, tsv: str | Path, out: str | Path, images_dir: str | P
             raise InputError(f"{tsv}: md5 is {actual}, the config expects {info.md5}. The TSV in the data root is "
                              "not the configured version; move it away or fix the md5.")
     cls = build_dataset(info)
+    require_columns(info, cls, tsv)
     meta = read_meta(tsv, required=cls.REQUIRED_COLUMNS)
     if limit:
         meta = meta.head(limit)

@@ -2,13 +2,15 @@
 import functools
 import json
 import re
+import shlex
 import sys
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 try:
-    from vlmeval_steps.config import (generation_settings, judge_name, judge_settings, load_plan, split_limit)
+    from vlmeval_steps.config import (generation_settings, judge_name, judge_settings, load_plan, split_limit,
+                                      with_limit)
     from vlmeval_steps.errors import InputError
     from vlmeval_steps.fingerprint import fingerprint
     from vlmeval_steps.gpu import gpus_needed
@@ -85,7 +87,22 @@ def dataset_md5(dataset):
 
 
 def tsv_path(dataset):
-    return f"{DATA_ROOT}/{base(dataset)}.tsv"
+    # an alias reads upstream's file (GMAI_mm_bench_VAL -> GMAI-MMBench_VAL.tsv), so both names share it
+    return f"{DATA_ROOT}/{_check(PLAN.dataset, dataset).upstream_name}.tsv"
+
+
+def group_names():
+    return [n for n in PLAN.dataset_names() if _check(PLAN.dataset, n).members]
+
+
+def member_names(dataset):
+    """A group's members (upstream's ConcatDataset), each with the group's limit."""
+    name, limit = split_limit(dataset)
+    return [with_limit(m, limit) for m in _check(PLAN.dataset, name).members]
+
+
+def member_files(dataset, model, suffix):
+    return [f"results/{model}/{m}{suffix}" for m in member_names(dataset)]
 
 
 def model_spec(model):
