@@ -116,6 +116,9 @@ class Plan:
         info = dataset_info(split_limit(name)[0], self.config.get("custom_datasets"))
         if info.members:  # a group has no TSV of its own
             return info
+        if info.upstream:  # an alias reads upstream's TSV (as the config resolves it: url and md5)
+            target = self.dataset(info.upstream)
+            return dataclasses.replace(info, url=target.url, md5=target.md5)
         return dataclasses.replace(info, url=self.absolute_url(info.url))
 
     def absolute_url(self, url: str) -> str:

@@ -6,7 +6,7 @@ config's `custom_datasets`.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 from ..errors import InputError
 from .base import ImageBaseDataset
@@ -228,6 +228,10 @@ def dataset_info(name: str, custom: dict | None = None) -> DatasetInfo:
                              f"known types: {sorted(TYPE_CLASSES)}, classes: {sorted(CLASSES)}.")
         if "url" not in spec:
             raise InputError(f"custom_datasets.{name}: needs a 'url' (http(s)://, file:// or a local path).")
+        if name in REGISTERED:  # a copy of a known benchmark: its registry options (withheld, ...) still hold
+            known = REGISTERED[name]
+            return replace(known, cls=spec.get("class") or known.cls, url=str(spec["url"]), md5=spec.get("md5"),
+                           upstream=None)
         return DatasetInfo(name=name, cls=cls, url=str(spec["url"]), md5=spec.get("md5"))
     if name in REGISTERED:
         return REGISTERED[name]
