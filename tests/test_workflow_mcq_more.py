@@ -1,0 +1,60 @@
+"""The demo model end to end through one benchmark of each of issue 11's multiple-choice families, on
+generated TSVs standing in for the real ones (custom copies of the registered names keep their class and
+options): plain (ScienceQA_TEST), multi-image (BLINK), own tables (GMAI through its alias), a group (MMMB,
+six members), answers withheld (MMMU_TEST). `limit` keeps every run to two rows."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from tests.benchdata import shape_png, write_benchmark
+from vlmeval_steps.fileio import md5_of
+
+pytestmark = pytest.mark.slow
+M = "TinyLLaVA-Demo"
+
+
+def _rows(n=3, **extra):
+    colours = [(200, 40, 40), (40, 200, 40), (40, 40, 200)]
+    return [dict(index=i + 1, image=shape_png("circle", colours[i % 3]), question="What colour is the shape?",
+                 A="red", B="green", C="blue", answer="ABC"[i % 3], category="color", **extra) for i in range(n)]
+
+
+def test_one_benchmark_of_each_family_end_to_end(workflow):
+    root = workflow.root
+    tsvs = {
+        "ScienceQA_TEST": _rows(),
+        "BLINK": [dict(r, image=str([shape_png("square"), r["image"]])) for r in _rows()],
+        "GMAI-MMBench_VAL": _rows(**{"clinical vqa task": "t", "department": "d", "perceptual granularity": "p"}),
+        "MMMU_TEST": [dict(r, id=f"test_{r['index']}") for r in _rows()],
+        **{f"MMMB_{lang}": _rows() for lang in ("ar", "cn", "en", "pt", "ru", "tr")},
+    }
+    cfg = workflow.config()
+    for name, rows in tsvs.items():
+        if name == "MMMU_TEST":
+            for r in rows:
+                r.pop("answer")
+        path = write_benchmark(root / f"demo/{name}.tsv", rows)
+        cfg["custom_datasets"][name] = {"url": f"demo/{name}.tsv", "md5": md5_of(path)}
+    cfg["limit"] = 2
+    workflow.write_config(cfg)
+    targets = [f"results/{M}/{d}_limit2_acc.csv" for d in ("ScienceQA_TEST", "BLINK", "GMAI_mm_bench_VAL", "MMMB")]
+    workflow.snakemake(*targets)
+    for target in targets:
+        table = pd.read_csv(root / target)
+        assert 0 <= table.iloc[0]["Overall"] <= 1
+    # the alias's files carry the alias; its TSV is upstream's file name in the data root
+    assert (root / f"results/{M}/GMAI_mm_bench_VAL_limit2_department_acc.csv").exists()
+    assert (root / "LMUData/GMAI-MMBench_VAL.tsv").exists()
+    # BLINK: both images reach the model, in the TSV's order
+    prompts = [json.loads(x) for x in (root / "resources/prompts/BLINK_limit2/default.jsonl").read_text().splitlines()]
+    assert [m["type"] for m in prompts[0]["message"]] == ["image", "image", "text"]
+    group = pd.read_csv(root / targets[-1])
+    assert list(group["DATASET"]) == [f"MMMB_{lang}" for lang in ("ar", "cn", "en", "pt", "ru", "tr")]
+    # answers withheld: predictions and the server's json are written, the score stops and says why
+    proc = workflow.snakemake(f"results/{M}/MMMU_TEST_limit2_acc.csv", check=False)
+    assert proc.returncode != 0 and "MMMU_DEV_VAL carries answers" in proc.stdout + proc.stderr
+    assert (root / f"results/{M}/MMMU_TEST_limit2.xlsx").exists()
+    assert set(json.loads((root / f"results/{M}/MMMU_TEST_limit2.json").read_text())) == {"test_1", "test_2"}
