@@ -18,7 +18,7 @@ from tests.benchdata import (info, judge_and_score, read_csv, shape_png, write_b
 from tests.test_datasets_mcq import CIRCULAR_PREDS, mmbench, prompts_of
 from vlmeval_steps.datasets.registry import REGISTERED
 from vlmeval_steps.errors import InputError
-from vlmeval_steps.steps import build_prompts, score_group
+from vlmeval_steps.steps import build_prompts
 from vlmeval_steps.scoring.mcq_tables import MMT_ABBRS
 
 FAIL = "Failed to obtain answer via API."
@@ -187,18 +187,25 @@ def test_mmbench_dev_language_sets_are_circular_and_mmmb_is_not(tmp_path):
 
 
 def test_a_group_stacks_its_members_tables_with_a_dataset_column(tmp_path):
-    tables = []
-    for i, name in enumerate(REGISTERED["MMMB"].members):
+    from click.testing import CliRunner
+
+    from vlmeval_steps.cli import main
+
+    members = [f"{m}_limit2" for m in REGISTERED["MMMB"].members]
+    args = ["score-group", "--dataset", "MMMB_limit2", "--out", str(tmp_path / "MMMB_limit2_acc.csv"),
+            "--provenance-out", str(tmp_path / "MMMB_limit2_provenance.json")]
+    for i, name in enumerate(members):
         path = tmp_path / f"{name}_acc.csv"
         pd.DataFrame({"split": ["none"], "Overall": [i / 10], f"cat{i % 2}": [0.5]}).to_csv(path, index=False)
-        tables.append(path)
-    out = tmp_path / "MMMB_acc.csv"
-    score_group.run(REGISTERED["MMMB"], list(REGISTERED["MMMB"].members), tables, out,
-                    provenance_out=tmp_path / "MMMB_provenance.json")
-    table = read_csv(out)
+        args += ["--member", name, "--table", str(path)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    table = read_csv(tmp_path / "MMMB_limit2_acc.csv")
+    # the members' columns united in order of appearance, DATASET after the first member's columns
     assert list(table.columns) == ["split", "Overall", "cat0", "DATASET", "cat1"]
     assert list(table["DATASET"]) == ["MMMB_ar", "MMMB_cn", "MMMB_en", "MMMB_pt", "MMMB_ru", "MMMB_tr"]
     assert list(table["Overall"]) == pytest.approx([0, 0.1, 0.2, 0.3, 0.4, 0.5])
+    assert json.loads((tmp_path / "MMMB_limit2_provenance.json").read_text())["members"] == members
 
 
 # ------------------------------------------------------------------ answers withheld
@@ -239,3 +246,19 @@ def test_withheld_benchmarks_name_the_split_with_answers(tmp_path, name, split):
     tsv = write_benchmark(tmp_path / f"{name}.tsv", [dict(index=1, question="q", A="a", B="b")])
     with pytest.raises(InputError, match=f"{name}: no score, by design.*{split}"):
         judge_and_score(name, write_predictions(tsv, {1: "A"}, tmp_path / "p.tsv"), tmp_path / "out")
+
+
+def test_withheld_benchmarks_are_inference_targets_and_groups_infer_their_members():
+    from vlmeval_steps.config import configured_pairs, prediction_files, withheld_pairs
+    from vlmeval_steps.runner import targets
+
+    cfg = {"models": ["M"], "datasets": ["MMStar", "MMMU_TEST", "MMMB"], "limit": 2}
+    # the summary's pairs leave MMMU_TEST out (no score); `run` asks for its predictions instead
+    assert configured_pairs(cfg) == [("M", "MMStar_limit2"), ("M", "MMMB_limit2")]
+    assert withheld_pairs(cfg) == [("M", "MMMU_TEST_limit2")]
+    assert targets(cfg, "all")[:3] == ["results/M/MMStar_limit2_acc.csv", "results/M/MMMB_limit2_acc.csv",
+                                       "results/M/MMMU_TEST_limit2.xlsx"]
+    # --mode infer: a group has no prediction file of its own, its members do
+    assert prediction_files(cfg) == ["results/M/MMStar_limit2.xlsx", "results/M/MMMU_TEST_limit2.xlsx",
+                                     *[f"results/M/{m}_limit2.xlsx" for m in REGISTERED["MMMB"].members]]
+    assert targets(cfg, "infer") == prediction_files(cfg)

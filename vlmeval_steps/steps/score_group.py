@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import __version__
+from ..config import split_limit
 from ..errors import InputError
 from ..fileio import atomic_write_text
 from .score import write_table
@@ -28,7 +29,7 @@ def run(info, members: list[str], tables: list[str | Path], out: str | Path,
     frames = []
     for name, path in zip(members, tables):
         table = pd.read_csv(path)
-        table["DATASET"] = name
+        table["DATASET"] = split_limit(name)[0]  # the member's name, as upstream writes it
         frames.append(table)
     result = pd.concat(frames, ignore_index=True)
     write_table(result, out)
