@@ -38,12 +38,14 @@ def require_columns(info: DatasetInfo, dataset, tsv) -> None:
     file) needs, naming the column, the file and the benchmark."""
     columns = read_columns(tsv)
     lower = {c.lower() for c in columns}
-    missing = [c for c in dataset.REQUIRED_COLUMNS if c not in columns]
+    # inference-only benchmarks need no options: upstream's MCQ prompt simply lists none
+    required = ("index", "question") if info.withheld else dataset.REQUIRED_COLUMNS
+    missing = [c for c in required if c not in columns]
     missing += [c for c in getattr(dataset, "REQUIRED_ANY_CASE", ()) if c.lower() not in lower]
     missing += [c for c in SUBMISSION_COLUMNS.get(info.submission, ()) if c not in columns]
     if missing:
-        raise InputError(f"{tsv}: benchmark {info.name} ({info.cls}) needs column(s) {missing}, which the file "
-                         f"lacks; its header has {columns}. Use the benchmark's TSV in upstream's layout.")
+        raise InputError(f"{tsv}: missing required column(s) {missing} for benchmark {info.name} ({info.cls}); "
+                         f"the header has {columns}. Use the benchmark's TSV in upstream's layout.")
 
 
 def run(info: DatasetInfo, tsv: str | Path, out: str | Path, images_dir: str | Path, prompt_id: str = "default",
@@ -55,7 +57,7 @@ def run(info: DatasetInfo, tsv: str | Path, out: str | Path, images_dir: str | P
                              "not the configured version; move it away or fix the md5.")
     cls = build_dataset(info)
     require_columns(info, cls, tsv)
-    meta = read_meta(tsv, required=cls.REQUIRED_COLUMNS)
+    meta = read_meta(tsv)
     if limit:
         meta = meta.head(limit)
     log.info("%s: %d rows; extracting images to %s", info.name, len(meta), images_dir)
