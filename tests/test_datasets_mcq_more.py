@@ -263,3 +263,12 @@ def test_withheld_benchmarks_are_inference_targets_and_groups_infer_their_member
     assert prediction_files(cfg) == ["results/M/MMStar_limit2.xlsx", "results/M/MMMU_TEST_limit2.xlsx",
                                      *[f"results/M/{m}_limit2.xlsx" for m in REGISTERED["MMMB"].members]]
     assert targets(cfg, "infer") == prediction_files(cfg)
+
+
+def test_an_inference_only_benchmark_needs_no_options(tmp_path, monkeypatch):
+    # MLLMGuard_DS is run, never scored; upstream's MCQ prompt lists no options when a row has none
+    monkeypatch.chdir(tmp_path)
+    tsv = write_benchmark(tmp_path / "MLLMGuard_DS.tsv", [dict(index=1, question="Describe the image.")])
+    build_prompts.run(info("MLLMGuard_DS"), tsv, tmp_path / "p.jsonl", tmp_path / "img", check_md5=False)
+    record = json.loads((tmp_path / "p.jsonl").read_text().splitlines()[0])
+    assert record["message"][-1] == dict(type="text", value="Question: Describe the image.\n")
