@@ -7,6 +7,7 @@ which says where to send the predictions and which split carries answers. Any fa
 """
 from __future__ import annotations
 
+import csv
 import json
 import string
 from pathlib import Path
@@ -16,7 +17,6 @@ import pandas as pd
 from ..errors import InputError
 from ..fileio import atomic_write_text
 from ..judge.matching import can_infer
-from ..predictions import write_tsv
 from .common import attach_extracted
 from .mcq_tables import lower_columns
 
@@ -38,7 +38,7 @@ def mmmu_json(data: pd.DataFrame, extracted, out_stem: Path, judge_name: str) ->
         else:
             res[str(line["id"])] = line["prediction"]
     path = out_stem.with_name(out_stem.name + ".json")
-    atomic_write_text(path, json.dumps(res, indent=4, ensure_ascii=False) + "\n")
+    atomic_write_text(path, json.dumps(res, indent=4, ensure_ascii=False))  # upstream's dump: no final newline
     return path
 
 
@@ -51,7 +51,10 @@ def mmt_tsv(data: pd.DataFrame, extracted, out_stem: Path, judge_name: str) -> P
     if "method" in df:
         df = df.drop(columns=["method"])
     path = out_stem.with_name(f"{out_stem.name}_{judge_name}_submission.tsv")
-    write_tsv(df[[c for c in df.columns if c not in ("opt", "log")] + ["opt", "log"]], path)
+    df = df[[c for c in df.columns if c not in ("opt", "log")] + ["opt", "log"]]
+    tmp = path.with_name(f".{path.name}.tmp")
+    df.to_csv(tmp, sep="\t", index=False, encoding="utf-8", quoting=csv.QUOTE_ALL)  # upstream's dump of a .tsv
+    tmp.replace(path)
     return path
 
 
