@@ -34,8 +34,17 @@ def run(info, members: list[str], tables: list[str | Path], out: str | Path,
     result = pd.concat(frames, ignore_index=True)
     write_table(result, out)
     if provenance_out:
+        member_prov = {m: _load(p) for m, p in zip(members, provenances)}
         record = dict(dataset=info.name, dataset_type=info.type, members=list(members), package_version=__version__,
-                      member_provenance={m: _load(p) for m, p in zip(members, provenances)})
+                      limit=split_limit(members[0])[1] if members else None, member_provenance=member_prov)
+        # what every member shares (model, judge, prompt builder, ...) is the group's, for the summary
+        shared = [p for p in member_prov.values() if isinstance(p, dict)]
+        for key in ("model", "model_settings", "prompt_id", "judge", "judge_settings"):
+            values = {json.dumps(p.get(key), sort_keys=True, default=str) for p in shared}
+            if shared and len(values) == 1:
+                record[key] = shared[0].get(key)
+        record["failed_predictions"] = sum(int(p.get("failed_predictions") or 0) for p in shared)
+        record["rows"] = sum(int(p.get("rows") or 0) for p in shared)
         atomic_write_text(provenance_out, json.dumps(record, indent=2, sort_keys=True, default=str) + "\n")
     log.info("%s: stacked the tables of %s", info.name, ", ".join(members))
     return result
