@@ -28,7 +28,7 @@ rule all:
     default_target: True
     input:
         PLAN.targets(),
-        SUMMARY_TARGETS if PLAN.targets() else [],  # results/summary.csv and report.html: seconds
+        SUMMARY_TARGETS if configured_pairs() else [],  # results/summary.csv and report.html: seconds
 
 
 onsuccess:

@@ -65,8 +65,7 @@ def _dataset_info(name: str, spec_json: str | None, config: str | None):
     from .datasets.registry import DatasetInfo
 
     if spec_json:
-        spec = json.loads(spec_json)
-        return DatasetInfo(name=spec["name"], cls=spec["cls"], url=spec.get("url", ""), md5=spec.get("md5"))
+        return DatasetInfo.from_dict(json.loads(spec_json))
     return _plan(config).dataset(name)
 
 
@@ -244,6 +243,26 @@ def score(dataset, predictions, extracted, out, tsv, judge_name, provenance_out,
     click.echo(table.to_string(index=False))
 
 
+@main.command("score-group")
+@click.option("--dataset", required=True, help="The group's name (e.g. MMMB), with its _limitN if any.")
+@click.option("--member", "members", multiple=True, required=True, help="A member as in file names, in order.")
+@click.option("--table", "tables", multiple=True, required=True, type=click.Path(exists=True),
+              help="The member's _acc.csv, in the members' order.")
+@click.option("--member-provenance", "provenances", multiple=True, type=click.Path())
+@click.option("--out", required=True, type=click.Path())
+@click.option("--provenance-out", default=None, type=click.Path())
+@dataset_spec_option
+@config_option
+@stage
+def score_group(dataset, members, tables, provenances, out, provenance_out, dataset_spec, config):
+    """Stack a group's member score tables (upstream's ConcatDataset)."""
+    from .steps import score_group as step
+
+    info = _dataset_info(dataset, dataset_spec, config)
+    table = step.run(info, list(members), list(tables), out, list(provenances), provenance_out)
+    click.echo(table.to_string(index=False))
+
+
 def _check_indices(tsv, predictions) -> None:
     from .datasets.tsv import read_meta
     from .predictions import read_predictions
@@ -263,7 +282,10 @@ def list_(what, config):
     if what == "datasets":
         for name in plan.dataset_names():
             info = plan.dataset(name)
-            click.echo(f"{name}\t{info.type}\t{info.md5 or '-'}\t{info.url}")
+            note = (f"group of {', '.join(info.members)}" if info.members else
+                    f"alias of {info.upstream}" if info.upstream else
+                    "inference only (answers withheld)" if info.withheld else "")
+            click.echo(f"{name}\t{info.type}\t{info.md5 or '-'}\t{info.url or '-'}" + (f"\t{note}" if note else ""))
     else:
         for name in plan.model_names():
             spec = plan.model(name)

@@ -7,6 +7,7 @@ an inline `key` is moved to an environment variable and the spec names only that
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from dataclasses import dataclass
@@ -73,10 +74,38 @@ def with_limit(dataset: str, limit: int | None) -> str:
     return f"{dataset}_limit{limit}" if limit else dataset
 
 
-def configured_pairs(config: dict) -> list[tuple[str, str]]:
+def all_pairs(config: dict) -> list[tuple[str, str]]:
     """(model, dataset as in file names, i.e. with its limit) for every configured model x dataset."""
     limit = config.get("limit")
     return [(m, with_limit(d, limit)) for m in config.get("models") or [] for d in config.get("datasets") or []]
+
+
+def _info_or_none(config: dict, dataset: str) -> DatasetInfo | None:
+    try:
+        return dataset_info(split_limit(dataset)[0], config.get("custom_datasets"))
+    except InputError:
+        return None  # reported where the name is resolved for real
+
+
+def configured_pairs(config: dict) -> list[tuple[str, str]]:
+    """The configured pairs that get a score: all but benchmarks whose answers are withheld."""
+    return [(m, d) for m, d in all_pairs(config) if not getattr(_info_or_none(config, d), "withheld", "")]
+
+
+def withheld_pairs(config: dict) -> list[tuple[str, str]]:
+    """Configured pairs of benchmarks whose answers are withheld: inference only (their prediction files)."""
+    scored = set(configured_pairs(config))
+    return [p for p in all_pairs(config) if p not in scored]
+
+
+def prediction_files(config: dict) -> list[str]:
+    """Every configured pair's prediction file; a group's are its members' (it has none of its own)."""
+    out = []
+    for m, d in all_pairs(config):
+        info = _info_or_none(config, d)
+        names = [with_limit(x, split_limit(d)[1]) for x in info.members] if info and info.members else [d]
+        out += [f"results/{m}/{n}.xlsx" for n in names]
+    return out
 
 
 @dataclass
@@ -130,7 +159,12 @@ class Plan:
 
     def dataset(self, name: str) -> DatasetInfo:
         info = dataset_info(split_limit(name)[0], self.config.get("custom_datasets"))
-        return DatasetInfo(name=info.name, cls=info.cls, url=self.absolute_url(info.url), md5=info.md5)
+        if info.members:  # a group has no TSV of its own
+            return info
+        if info.upstream:  # an alias reads upstream's TSV (as the config resolves it: url and md5)
+            target = self.dataset(info.upstream)
+            return dataclasses.replace(info, url=target.url, md5=target.md5)
+        return dataclasses.replace(info, url=self.absolute_url(info.url))
 
     def absolute_url(self, url: str) -> str:
         """Relative local paths are relative to the workflow's folder; they become file:// URLs."""
@@ -153,7 +187,8 @@ class Plan:
         return sanitise_spec("judge", judge)
 
     def targets(self) -> list[str]:
-        return [f"results/{m}/{d}_acc.csv" for m, d in configured_pairs(self.config)]
+        return ([f"results/{m}/{d}_acc.csv" for m, d in configured_pairs(self.config)]
+                + [f"results/{m}/{d}.xlsx" for m, d in withheld_pairs(self.config)])
 
 
 def judge_name(judge: dict) -> str:

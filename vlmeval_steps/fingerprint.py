@@ -20,7 +20,7 @@ STAGE_SOURCES = {
     "merge": ["predictions.py", "steps/merge.py"],
     # text.py: the Y/N word rules; mathvista.py: the ground truth its prefetch compares with
     "judge": ["judge", "datasets", "scoring/text.py", "scoring/mathvista.py", "steps/judge.py"],
-    "score": ["scoring", "steps/score.py"],
+    "score": ["scoring", "datasets/mcq_tables.py", "steps/score.py", "steps/score_group.py"],
     "demo_model": ["demo"],
     "report": ["report", "steps/summary.py"],
 }

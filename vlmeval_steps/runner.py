@@ -18,7 +18,8 @@ from pathlib import Path
 
 import yaml
 
-from .config import SECRET_KEYS, configured_pairs, load_plan, load_yaml, sanitise_spec
+from .config import (SECRET_KEYS, configured_pairs, load_plan, load_yaml, prediction_files, sanitise_spec,
+                     withheld_pairs)
 from .errors import InputError
 from .evalscope import MODES, Task, from_native, load_task, set_nproc
 
@@ -227,10 +228,11 @@ def announce_judges(task: Task, repo: Path) -> list[str]:
 
 
 def targets(config: dict, mode: str) -> list[str]:
-    pairs = configured_pairs(config)
+    pairs = configured_pairs(config)  # benchmarks with answers withheld are inference only
     if mode == "infer":
-        return [f"results/{m}/{d}.xlsx" for m, d in pairs]
-    return [f"results/{m}/{d}_acc.csv" for m, d in pairs] + SUMMARY_TARGETS
+        return prediction_files(config)
+    withheld = [f"results/{m}/{d}.xlsx" for m, d in withheld_pairs(config)]
+    return [f"results/{m}/{d}_acc.csv" for m, d in pairs] + withheld + (SUMMARY_TARGETS if pairs else [])
 
 
 def write_config(config: dict, work_dir: Path, source: str) -> Path:

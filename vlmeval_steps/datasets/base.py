@@ -21,9 +21,17 @@ class ImageBaseDataset:
     #: True for benchmarks that cannot be scored without an LLM judge
     JUDGE_REQUIRED = False
 
+    #: the registry entry, set by registry.build_dataset
+    info = None
+
     def __init__(self, dataset: str = "", images: dict | None = None):
         self.dataset_name = dataset
         self._images = images or {}
+
+    @property
+    def upstream_name(self) -> str:
+        """Upstream's spelling of the benchmark: what name-dependent behaviour keys on (aliases differ)."""
+        return self.info.upstream_name if self.info is not None else self.dataset_name
 
     # ----- prompt-build -------------------------------------------------------------------
     def dump_image(self, line) -> list[str]:

@@ -58,7 +58,7 @@ class ImageMCQDataset(ImageBaseDataset):
                 return dict(index=line["index"], extracted="Z", log=NO_JUDGE_LOG, method="none")
             from ..judge.mcq import extract_with_judge
 
-            opt, log = extract_with_judge(judge, line, choices, self.dataset_name)
+            opt, log = extract_with_judge(judge, line, choices, self.upstream_name)
             return dict(index=line["index"], extracted=opt, log=log, method="judge")
 
         return map_rows(one, data, judge)  # in threads when the judge takes several requests at once

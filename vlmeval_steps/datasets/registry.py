@@ -6,18 +6,21 @@ config's `custom_datasets`.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, replace
 
 from ..errors import InputError
 from .base import ImageBaseDataset
 from .judged import MathVista, MMVet
 from .mcq import ImageMCQDataset, MMMUDataset
+from .mcq_tables import GMAIMMBench, MMTBench
 from .vqa import ImageVQADataset, OCRBench
 from .yorn import ImageYORNDataset
 
 CLASSES: dict[str, type[ImageBaseDataset]] = {
     "ImageMCQDataset": ImageMCQDataset,
     "MMMUDataset": MMMUDataset,
+    "MMTBench": MMTBench,
+    "GMAIMMBench": GMAIMMBench,
     "ImageYORNDataset": ImageYORNDataset,
     "ImageVQADataset": ImageVQADataset,
     "OCRBench": OCRBench,
@@ -37,17 +40,58 @@ class DatasetInfo:
     cls: str
     url: str
     md5: str | None = None
+    #: upstream's spelling when `name` is an alias (behaviour and the TSV file follow upstream's name)
+    upstream: str | None = None
+    #: answers withheld: why there is no score and which split has answers (score stops with this text)
+    withheld: str = ""
+    #: the file an official server takes, written by the score stage: "mmmu_json" or "mmt_tsv"
+    submission: str = ""
+    #: a group of benchmarks scored one by one, their tables stacked (upstream's ConcatDataset)
+    members: tuple[str, ...] = ()
 
     @property
     def type(self) -> str:
         return CLASSES[self.cls].TYPE
 
+    @property
+    def upstream_name(self) -> str:
+        return self.upstream or self.name
+
     def to_dict(self) -> dict:
         return dict(asdict(self), type=self.type)
 
+    @classmethod
+    def from_dict(cls, spec: dict) -> "DatasetInfo":
+        known = {f.name for f in fields(cls)}
+        spec = {k: (tuple(v) if k == "members" else v) for k, v in spec.items() if k in known}
+        return cls(**dict(dict(url="", md5=None), **spec))
 
-def _entry(name, cls, url, md5):
-    return name, DatasetInfo(name=name, cls=cls, url=url, md5=md5)
+
+def _entry(name, cls, url, md5, **options):
+    return name, DatasetInfo(name=name, cls=cls, url=url, md5=md5, **options)
+
+
+def _group(name: str, members: list[str]):
+    # the members' class: every member is an MCQ benchmark (upstream asserts one TYPE per group)
+    return name, DatasetInfo(name=name, cls="ImageMCQDataset", url="", md5=None, members=tuple(members))
+
+
+HF = "https://huggingface.co/datasets"
+PARROT = f"{HF}/AIDC-AI/Parrot-dataset/resolve/main"
+NO_ANSWERS = "the TSV has no answers (upstream: 'a test split without ground-truth'). "
+# `withheld` texts: why score stops, and which split of the benchmark carries answers
+WITHHELD = {
+    "MMMU_TEST": ("MMMU's test answers are withheld: submit the prediction file (MMMU_TEST.json beside it) to the "
+                  "MMMU evaluation server (eval.ai). MMMU_DEV_VAL carries answers."),
+    "MMBench_TEST_CN": ("MMBench v1.0 test answers are withheld: submit the prediction file to MMBench's official "
+                        "evaluation server. MMBench_DEV_CN (and MMBench_TEST_CN_V11) carry answers."),
+    "AesBench_TEST": ("AesBench's test answers are withheld: send the prediction file to the AesBench team "
+                      "(upstream: huangyipo@hotmail.com). AesBench_VAL carries answers (a toy version)."),
+    "Q-Bench1_TEST": "Q-Bench1_TEST: " + NO_ANSWERS + "Q-Bench1_VAL carries answers.",
+    "A-Bench_TEST": "A-Bench_TEST: " + NO_ANSWERS + "A-Bench_VAL carries answers.",
+    "MLLMGuard_DS": ("MLLMGuard_DS is inference only: upstream does not evaluate it ('The evaluation of "
+                     "MLLMGuard_DS is not supported yet'); no split of it is scored upstream."),
+}
 
 
 # URLs and MD5s of upstream's DATASET_URL / DATASET_MD5 at e8e78f05 (docs: reference §1.5).
@@ -79,6 +123,83 @@ REGISTERED: dict[str, DatasetInfo] = dict([
            "96320d05e142e585e7204e72affd29f3"),
     _entry("RealWorldQA", "ImageMCQDataset", f"{VLMEVAL}/RealWorldQA.tsv", "4de008f55dc4fd008ca9e15321dc44b7"),
     _entry("MMMU_DEV_VAL", "MMMUDataset", f"{VLMEVAL}/MMMU_DEV_VAL.tsv", "585e8ad75e73f75dcad265dfd0417d64"),
+    # --- issue 11: multiple choice ---
+    # upstream ImageMCQDataset / MMMUDataset / GMAIMMBenchDataset DATASET_URL + DATASET_MD5, ConcatDataset
+    # DATASET_SETS (vlmeval/dataset/image_mcq.py, __init__.py at e8e78f05). Options: withheld (no score, says why),
+    # submission (the file an official server takes), members (a group), upstream (an alias's upstream spelling).
+    # plain MCQ: upstream's prompt, can_infer then the judge, report_acc's table
+    _entry("A-Bench_TEST", "ImageMCQDataset", f"{HF}/zhangzicheng/abench_tsv/resolve/main/A-bench_TEST.tsv",
+           "567013fb033a20cf23f51d8e865bd16c", withheld=WITHHELD["A-Bench_TEST"]),
+    _entry("A-Bench_VAL", "ImageMCQDataset", f"{HF}/zhangzicheng/abench_tsv/resolve/main/A-bench_VAL.tsv",
+           "218563ec50d34bb336c814143a5bb9c1"),
+    _entry("AesBench_TEST", "ImageMCQDataset", f"{HF}/VLMEval/AesBench/resolve/main/AesBench_TEST.tsv",
+           "58b1f7ba2cc32e1d68896d6ee716bbf8", withheld=WITHHELD["AesBench_TEST"]),
+    _entry("AesBench_VAL", "ImageMCQDataset", f"{HF}/VLMEval/AesBench/resolve/main/AesBench_VAL.tsv",
+           "3edb0c319e9187aa0b97fe7a11700a8c"),
+    _entry("Q-Bench1_TEST", "ImageMCQDataset", f"{HF}/zhangzicheng/qbench_tsv/resolve/main/Q-Bench1_TEST.tsv",
+           "15e759bfd58c9d5f30b23a317d347153", withheld=WITHHELD["Q-Bench1_TEST"]),
+    _entry("Q-Bench1_VAL", "ImageMCQDataset", f"{HF}/zhangzicheng/qbench_tsv/resolve/main/Q-Bench1_VAL.tsv",
+           "837bdb6cd2da571713543462815187b7"),
+    _entry("SEEDBench2", "ImageMCQDataset", f"{HF}/VLMEval/SEEDBench2/resolve/main/SEEDBench2.tsv",
+           "4ec15cf864c4f16274112284f531813e"),
+    _entry("SEEDBench2_Plus", "ImageMCQDataset", f"{BENCHMARKS}/SEEDBench/SEEDBench2_Plus.tsv",
+           "e32d3216dc4f452b0fe497a52015d1fd"),
+    _entry("ScienceQA_TEST", "ImageMCQDataset", f"{BENCHMARKS}/ScienceQA/ScienceQA_TEST.tsv",
+           "e42e9e00f9c59a80d8a5db35bc32b71f"),
+    _entry("TaskMeAnything_v1_imageqa_random", "ImageMCQDataset",
+           f"{HF}/weikaih/TaskMeAnything-v1-imageqa-random/resolve/main/TaskMeAnything-v1-imageqa-random.tsv",
+           "023fef69e2ca21827afb77c5ec3bc889"),
+    # an MCQ class upstream, but run.py never evaluates it: inference only
+    _entry("MLLMGuard_DS", "ImageMCQDataset", f"{VLMEVAL}/MLLMGuard_DS.tsv", "975fc0dd7119386e198c37d71e274b3f",
+           withheld=WITHHELD["MLLMGuard_DS"]),
+    # multi-image MCQ: the row's images (a list in the `image` cell) in their order, then the text
+    _entry("BLINK", "ImageMCQDataset", f"{VLMEVAL}/BLINK.tsv", "d5e8af148b10ac69f535ff7b23f3f989"),
+    _entry("MMT-Bench_VAL_MI", "MMTBench", f"{BENCHMARKS}/MMT-Bench/MMT-Bench_VAL_MI.tsv",
+           "c7d7b998eb5cd9aa36c7d4f721472462"),
+    # upstream's run.py only writes the eval.ai submission for the _ALL splits; we write it and score
+    # with report_acc_MMT when the TSV has answers
+    _entry("MMT-Bench_ALL_MI", "MMTBench", f"{BENCHMARKS}/MMT-Bench/MMT-Bench_ALL_MI.tsv",
+           "5272157097e19cdd7cb41e412ab3b7c7", submission="mmt_tsv"),
+    # MCQ with their own tables: report_acc_MMT; GMAI's report_acc plus one _acc.csv per grouping column
+    _entry("MMT-Bench_ALL", "MMTBench", f"{BENCHMARKS}/MMT-Bench/MMT-Bench_ALL.tsv",
+           "b273a2f4c596fe4f2605de0494cd632f", submission="mmt_tsv"),
+    _entry("MMT-Bench_VAL", "MMTBench", f"{BENCHMARKS}/MMT-Bench/MMT-Bench_VAL.tsv",
+           "8dd4b730f53dbf9c3aed90ca31c928e0"),
+    _entry("GMAI-MMBench_VAL", "GMAIMMBench", f"{HF}/VLMEval/GMAI-MMBench/resolve/main/GMAI-MMBench_VAL.tsv",
+           "254bd581627866f1c499d3d6b4422324"),
+    _entry("GMAI_mm_bench_VAL", "GMAIMMBench", f"{HF}/VLMEval/GMAI-MMBench/resolve/main/GMAI-MMBench_VAL.tsv",
+           "254bd581627866f1c499d3d6b4422324", upstream="GMAI-MMBench_VAL"),  # the seeds' spelling, an alias
+    # circular MMBench (every rotation right) and the multilingual sets (Parrot)
+    _entry("MMBench_TEST_CN", "ImageMCQDataset", f"{BENCHMARKS}/MMBench/MMBench_TEST_CN.tsv",
+           "7e1239baf0ee4c8b513e19705a0f317e", withheld=WITHHELD["MMBench_TEST_CN"]),
+    _entry("MMBench_TEST_CN_V11", "ImageMCQDataset", f"{BENCHMARKS}/MMBench/MMBench_TEST_CN_V11.tsv",
+           "156e6569f9547afb16603eca16e85373"),
+    _entry("MMBench_dev_ar", "ImageMCQDataset", f"{PARROT}/mmbench/mmbench_dev_ar.tsv",
+           "4271b4a0d0200e1a86380a878e0d64a4"),
+    _entry("MMBench_dev_cn", "ImageMCQDataset", f"{PARROT}/mmbench/mmbench_dev_cn.tsv",
+           "2ed5135326fed02c8e51ea50dda8222f"),
+    _entry("MMBench_dev_en", "ImageMCQDataset", f"{PARROT}/mmbench/mmbench_dev_en.tsv",
+           "d9ab776fc018b3d45785e9a5c23431c2"),
+    _entry("MMBench_dev_pt", "ImageMCQDataset", f"{PARROT}/mmbench/mmbench_dev_pt.tsv",
+           "4ddfbcd27ef12444b908c03831cd0295"),
+    _entry("MMBench_dev_ru", "ImageMCQDataset", f"{PARROT}/mmbench/mmbench_dev_ru.tsv",
+           "5ba1171ff2e68f80637bf78349e402a5"),
+    _entry("MMBench_dev_tr", "ImageMCQDataset", f"{PARROT}/mmbench/mmbench_dev_tr.tsv",
+           "4fab39d501389d3d6cc90264bb708f11"),
+    # MMMB: not circular ('mmmb' is none of upstream's circular markers)
+    _entry("MMMB_ar", "ImageMCQDataset", f"{PARROT}/mmmb/mmmb_ar.tsv", "f3a18b6385f1d9701840aa42de27aead"),
+    _entry("MMMB_cn", "ImageMCQDataset", f"{PARROT}/mmmb/mmmb_cn.tsv", "13ed82fa89730037292fcaa27f08f430"),
+    _entry("MMMB_en", "ImageMCQDataset", f"{PARROT}/mmmb/mmmb_en.tsv", "1cd781a71ec5a2983c090b84105d6a01"),
+    _entry("MMMB_pt", "ImageMCQDataset", f"{PARROT}/mmmb/mmmb_pt.tsv", "548ea2b3bb2da991790386f0015d30d1"),
+    _entry("MMMB_ru", "ImageMCQDataset", f"{PARROT}/mmmb/mmmb_ru.tsv", "ce1cc8a0533425ab0d86b326ebfc2984"),
+    _entry("MMMB_tr", "ImageMCQDataset", f"{PARROT}/mmmb/mmmb_tr.tsv", "0733739d43090327975294292bc5cd67"),
+    # groups (upstream's ConcatDataset): each member scored alone, the tables stacked with a DATASET column
+    _group("MMMB", ["MMMB_ar", "MMMB_cn", "MMMB_en", "MMMB_pt", "MMMB_ru", "MMMB_tr"]),
+    _group("MTL_MMBench_DEV", ["MMBench_dev_ar", "MMBench_dev_cn", "MMBench_dev_en", "MMBench_dev_pt",
+                               "MMBench_dev_ru", "MMBench_dev_tr"]),
+    # answers withheld: inference, then the submission file where upstream writes one
+    _entry("MMMU_TEST", "MMMUDataset", f"{VLMEVAL}/MMMU_TEST.tsv", "c19875d11a2d348d07e5eb4bdf33166d",
+           withheld=WITHHELD["MMMU_TEST"], submission="mmmu_json"),
     # yes / no
     _entry("MME", "ImageYORNDataset", f"{VLMEVAL}/MME.tsv", "b36b43c3f09801f5d368627fb92187c3"),
     _entry("POPE", "ImageYORNDataset", f"{VLMEVAL}/POPE.tsv", "c12f5acb142f2ef1f85a26ba2fbe41d5"),
@@ -107,6 +228,10 @@ def dataset_info(name: str, custom: dict | None = None) -> DatasetInfo:
                              f"known types: {sorted(TYPE_CLASSES)}, classes: {sorted(CLASSES)}.")
         if "url" not in spec:
             raise InputError(f"custom_datasets.{name}: needs a 'url' (http(s)://, file:// or a local path).")
+        if name in REGISTERED:  # a copy of a known benchmark: its registry options (withheld, ...) still hold
+            known = REGISTERED[name]
+            return replace(known, cls=spec.get("class") or known.cls, url=str(spec["url"]), md5=spec.get("md5"),
+                           upstream=None)
         return DatasetInfo(name=name, cls=cls, url=str(spec["url"]), md5=spec.get("md5"))
     if name in REGISTERED:
         return REGISTERED[name]
@@ -116,4 +241,6 @@ def dataset_info(name: str, custom: dict | None = None) -> DatasetInfo:
 
 
 def build_dataset(info: DatasetInfo, images: dict | None = None) -> ImageBaseDataset:
-    return CLASSES[info.cls](info.name, images=images)
+    dataset = CLASSES[info.cls](info.name, images=images)
+    dataset.info = info
+    return dataset

@@ -46,6 +46,38 @@ PROMPT_CN = (
     "例 3: \n"
     "问题: {question}?\n选项: {options}\n答案: {prediction}\n输出: "
 )
+# BLINK's own matching prompt (upstream build_prompt_blink, chosen when the dataset is exactly 'BLINK'),
+# byte for byte: note the missing space after "etc., output Z." and the '(Z) Failed' line after the options
+PROMPT_BLINK = (
+    "You are an AI assistant who will help me to match an answer with several options of a single-choice question. "
+    "You are provided with a question, several options, and an answer, "
+    "and you need to find which option is most similar to the answer. "
+    "If the answer says things like refuse to answer, I'm sorry cannot help, etc., output Z."
+    "If the meaning of all options are significantly different from the answer, "
+    "or the answer does not select any option, output Z. "
+    "Your should output one of the choices, A, B, C, D (if they are valid options), or Z.\n"
+    "Example 1: \n"
+    "Question: Which point is closer to the camera?\nSelect from the following choices.\n"
+    "Options: A. Point A\nB. Point B\n(Z) Failed\n"
+    "Answer: Point B, where the child is sitting, is closer to the camera.\nYour output: (B)\n"
+    "Example 2: \n"
+    "Question: Which point is closer to the camera?\nSelect from the following choices.\n"
+    "Options: (A) Point A\n(B) Point B\n(Z) Failed\n"
+    "Answer: I'm sorry, but I can't assist with that request.\nYour output: (Z)\n"
+    "Example 3: \n"
+    "Question: Which point is corresponding to the reference point?\nSelect from the following choices.\n"
+    "Options: (A) Point A\n(B) Point B\n(Z) Failed\n"
+    "Answer:The reference point (REF) on the first image is at the tip of the pot, "
+    "which is the part used to Poke if the pots were used for that action. Looking at the second image, "
+    "we need to find the part of the object that would correspond to poking.\n"
+    "(A) Point A is at the tip of the spoon's handle, which is not used for poking.\n"
+    "(B) Point B is at the bottom of the spoon, which is not used for poking.\n"
+    "(C) Point C is on the side of the pspoonot, which is not used for poking.\n"
+    "(D) Point D is at the tip of the spoon, which is not used for poking.\n"
+    "\nTherefore, there is no correct answer in the choices\nYour output: (Z)\n"
+    "Example 4: \n"
+    "Question: {question}?\nOptions: {options}\n(Z) Failed\nAnswer: {prediction}\nYour output: "
+)
 FAILED_PREDICTION_LOG = "The prediction failed at inference (no answer from the model); not sent to the judge."
 FALLBACK_LOG = ("Failed to predict after {n} judge replies naming no option; Z chosen (deterministic; upstream "
                 "picks a random option here). Replies: {replies}")
@@ -56,8 +88,11 @@ def option_string(choices: dict) -> str:
     return OPTIONS_HEAD + "".join(f"{key}. {text}\n" for key, text in choices.items())
 
 
-def judge_prompt(question, choices: dict, prediction: str) -> str:
-    template = PROMPT_CN if CJK.search(str(question)) else PROMPT_EN
+def judge_prompt(question, choices: dict, prediction: str, dataset_name: str | None = None) -> str:
+    if dataset_name == "BLINK":  # checked before the Chinese prompt, as upstream
+        template = PROMPT_BLINK
+    else:
+        template = PROMPT_CN if CJK.search(str(question)) else PROMPT_EN
     return template.format(question=question, options=option_string(choices), prediction=prediction)
 
 
@@ -66,7 +101,7 @@ def extract_with_judge(judge, line, choices: dict, dataset_name: str | None = No
     prediction = str(line["prediction"]).strip()
     if FAIL_MSG in prediction:
         return "Z", FAILED_PREDICTION_LOG
-    prompt = judge_prompt(line["question"], choices, prediction)
+    prompt = judge_prompt(line["question"], choices, prediction, dataset_name)
     replies = []
     for attempt in range(TRIES):
         reply = judge.ask(prompt, attempt=attempt)

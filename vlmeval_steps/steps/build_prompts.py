@@ -14,10 +14,11 @@ from tqdm import tqdm
 from ..datasets.checks import image_problem
 from ..datasets.images import extract_images, file_digest
 from ..datasets.registry import DatasetInfo, build_dataset
-from ..datasets.tsv import read_meta, refuse_empty, scan
+from ..datasets.tsv import read_columns, read_meta, refuse_empty, scan
 from ..errors import InputError
 from ..fileio import sha256_json, write_jsonl
 from ..prompts import build_messages
+from ..scoring.submission import COLUMNS as SUBMISSION_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,21 @@ def check_images(tsv, refs: dict) -> None:
                                  "corrupt: download it again, or fix or drop this row.")
 
 
+def require_columns(info: DatasetInfo, dataset, tsv) -> None:
+    """Stop before any inference when the TSV lacks a column the benchmark's class (or its submission
+    file) needs, naming the column, the file and the benchmark."""
+    columns = read_columns(tsv)
+    lower = {c.lower() for c in columns}
+    # inference-only benchmarks need no options: upstream's MCQ prompt simply lists none
+    required = ("index", "question") if info.withheld else dataset.REQUIRED_COLUMNS
+    missing = [c for c in required if c not in columns]
+    missing += [c for c in getattr(dataset, "REQUIRED_ANY_CASE", ()) if c.lower() not in lower]
+    missing += [c for c in SUBMISSION_COLUMNS.get(info.submission, ()) if c not in columns]
+    if missing:
+        raise InputError(f"{tsv}: missing required column(s) {missing} for benchmark {info.name} ({info.cls}); "
+                         f"the header has {columns}. Use the benchmark's TSV in upstream's layout.")
+
+
 def run(info: DatasetInfo, tsv: str | Path, out: str | Path, images_dir: str | Path, prompt_id: str = "default",
         limit: int | None = None, check_md5: bool = True) -> int:
     if check_md5 and info.md5:
@@ -58,7 +74,8 @@ def run(info: DatasetInfo, tsv: str | Path, out: str | Path, images_dir: str | P
                              f"have fetched its own): delete {tsv} and run again to fetch the configured version, "
                              "or fix the md5.")
     cls = build_dataset(info)
-    meta = read_meta(tsv, required=cls.REQUIRED_COLUMNS)
+    require_columns(info, cls, tsv)
+    meta = read_meta(tsv)
     refuse_empty(tsv, meta)
     if limit:
         meta = meta.head(limit)

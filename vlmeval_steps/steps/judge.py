@@ -53,7 +53,8 @@ def run(info: DatasetInfo, predictions: str | Path, judge: dict, out: str | Path
     data = read_predictions(predictions)
     # one cache file per judged output, so parallel jobs sharing the folder never share a file
     writer = f"{Path(out).parent.name}.{Path(out).name.removesuffix('.jsonl')}"
-    judge_model = build_judge(judge, cache_dir=cache_dir, writer=writer)
+    # answers withheld: no score follows, so no LLM judge is asked (the rules still feed a submission file)
+    judge_model = None if info.withheld else build_judge(judge, cache_dir=cache_dir, writer=writer)
     fallback = judge.get("fallback_from")
     if judge_model is None and dataset.JUDGE_REQUIRED and fallback:
         raise InputError(f"{info.name} can only be scored by an LLM judge, and upstream's default judge {fallback} "

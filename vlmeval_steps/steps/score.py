@@ -17,10 +17,12 @@ import pandas as pd
 
 from .. import __version__
 from ..datasets.registry import DatasetInfo, build_dataset
+from ..errors import InputError
 from ..fileio import atomic_write_text, read_jsonl
 from ..judge.matching import FAIL_MSG
 from ..predictions import read_predictions, write_xlsx
 from ..scoring.common import rows_without_answer
+from ..scoring.submission import withheld_message, write_submission
 
 log = logging.getLogger(__name__)
 
@@ -67,16 +69,24 @@ def token_usage(paths: list[str]) -> dict:
     return total
 
 
+def _stem(out: Path) -> str:
+    return out.name[: -len("_acc.csv")] if out.name.endswith("_acc.csv") else out.stem
+
+
 def run(info: DatasetInfo, predictions: str | Path, extracted: str | Path, out: str | Path,
         provenance_out: str | Path | None = None, judge_name: str = "exact_matching",
         provenance: dict | None = None) -> pd.DataFrame:
     dataset = build_dataset(info)
     data = read_predictions(predictions)
     ext = pd.DataFrame(list(read_jsonl(extracted)))
-    tables = dataset.score(data, ext)
     out = Path(out)
+    # answers withheld / an official server's file: scoring/submission.py
+    submission = write_submission(info, data, ext, out.with_name(_stem(out)), judge_name)
+    if info.withheld:
+        raise InputError(withheld_message(info, submission))
+    tables = dataset.score(data, ext)
     write_table(tables["acc"], out)
-    stem = out.name[: -len("_acc.csv")] if out.name.endswith("_acc.csv") else out.stem
+    stem = _stem(out)
     for suffix, table in tables.items():
         if suffix == "result":
             write_xlsx(table, out.with_name(f"{stem}_{judge_name}_result.xlsx"))

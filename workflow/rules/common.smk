@@ -2,13 +2,15 @@
 import functools
 import json
 import re
+import shlex
 import sys
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 try:
-    from vlmeval_steps.config import (generation_settings, judge_name, judge_settings, load_plan, split_limit)
+    from vlmeval_steps.config import (generation_settings, judge_name, judge_settings, load_plan, split_limit,
+                                      with_limit)
     from vlmeval_steps.errors import InputError
     from vlmeval_steps.fingerprint import fingerprint
     from vlmeval_steps.gpu import gpus_needed
@@ -106,6 +108,20 @@ def dataset_md5(dataset):
 def data_link(dataset):
     """The work dir's link to a dataset's TSV in the shared data root (the download rule's output)."""
     return f"resources/data/{dataset}.tsv"
+
+
+def group_names():
+    return [n for n in PLAN.dataset_names() if _check(PLAN.dataset, n).members]
+
+
+def member_names(dataset):
+    """A group's members (upstream's ConcatDataset), each with the group's limit."""
+    name, limit = split_limit(dataset)
+    return [with_limit(m, limit) for m in _check(PLAN.dataset, name).members]
+
+
+def member_files(dataset, model, suffix):
+    return [f"results/{model}/{m}{suffix}" for m in member_names(dataset)]
 
 
 def model_spec(model):

@@ -8,6 +8,8 @@ rule download:
     output:
         data_link("{dataset}"),
     params:
+        # an alias keeps upstream's file name in the data root (GMAI_mm_bench_VAL -> GMAI-MMBench_VAL.tsv)
+        name=lambda wc: _check(PLAN.dataset, wc.dataset).upstream_name,
         url=lambda wc: _check(PLAN.dataset, wc.dataset).url,
         md5=lambda wc: dataset_md5(wc.dataset),
         root=DATA_ROOT,
@@ -15,7 +17,7 @@ rule download:
         "logs/download/{dataset}.log",
     localrule: True  # compute nodes often have no internet
     shell:
-        "{VS} fetch --dataset {wildcards.dataset} --url {params.url:q} --md5={params.md5:q}"
+        "{VS} fetch --dataset {params.name} --url {params.url:q} --md5={params.md5:q}"
         " --data-root {params.root:q} --link {output:q} --log {log:q}"
 
 

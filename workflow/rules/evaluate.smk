@@ -41,3 +41,31 @@ rule score:
         " --predictions {input.predictions:q} --extracted {input.extracted:q} --judge-name {params.judge}"
         " --out {output.acc:q} --provenance-out {output.provenance:q} --provenance {params.provenance:q}"
         " --log {log:q}"
+
+
+# a group (upstream's ConcatDataset: MMMB, MTL_MMBench_DEV): each member scored alone, the tables stacked
+rule score_group:
+    input:
+        acc=lambda wc: member_files(wc.dataset, wc.model, "_acc.csv"),
+        provenance=lambda wc: member_files(wc.dataset, wc.model, "_provenance.json"),
+    output:
+        acc="results/{model}/{dataset}_acc.csv",
+        provenance="results/{model}/{dataset}_provenance.json",
+    wildcard_constraints:
+        dataset=f"(?:{_alternatives(group_names())})(?:_limit[1-9][0-9]*)?" if group_names() else "(?!)",
+    params:
+        code=fingerprint("score"),
+        dataset=lambda wc: Untracked(dataset_json(wc.dataset)),
+        members=lambda wc: " ".join(f"--member {m}" for m in member_names(wc.dataset)),
+        tables=lambda wc: " ".join(f"--table {shlex.quote(p)}" for p in member_files(wc.dataset, wc.model, "_acc.csv")),
+        provs=lambda wc: " ".join(f"--member-provenance {shlex.quote(p)}"
+                                  for p in member_files(wc.dataset, wc.model, "_provenance.json")),
+    log:
+        "logs/score/{model}/{dataset}.log",
+    localrule: True
+    shell:
+        "{VS} score-group --dataset {wildcards.dataset} --dataset-spec {params.dataset:q} {params.members}"
+        " {params.tables} {params.provs} --out {output.acc:q} --provenance-out {output.provenance:q} --log {log:q}"
+
+
+ruleorder: score_group > score
