@@ -12,7 +12,9 @@ from ..errors import InputError
 from .base import ImageBaseDataset
 from .judged import MathVista, MMVet
 from .mcq import ImageMCQDataset, MMMUDataset
+from .mtvqa import MTVQADataset
 from .vqa import ImageVQADataset, OCRBench
+from .withheld import WithheldVQADataset
 from .yorn import ImageYORNDataset
 
 CLASSES: dict[str, type[ImageBaseDataset]] = {
@@ -23,6 +25,9 @@ CLASSES: dict[str, type[ImageBaseDataset]] = {
     "OCRBench": OCRBench,
     "MathVista": MathVista,
     "MMVet": MMVet,
+    # issue 11
+    "MTVQADataset": MTVQADataset,
+    "WithheldVQADataset": WithheldVQADataset,
 }
 #: the class a custom dataset of a given type gets
 TYPE_CLASSES = {"MCQ": "ImageMCQDataset", "Y/N": "ImageYORNDataset", "VQA": "ImageVQADataset"}
@@ -93,6 +98,16 @@ REGISTERED: dict[str, DatasetInfo] = dict([
     # scored by an LLM judge only
     _entry("MathVista_MINI", "MathVista", f"{VLMEVAL}/MathVista_MINI.tsv", "f199b98e178e5a2a20e7048f5dcb0464"),
     _entry("MMVet", "MMVet", f"{VLMEVAL}/MMVet.tsv", "748aa6d4aa9d4de798306a63718455e3"),
+    # --- issue 11: open answers, captions, VCR, documents, judged ---
+    # open answers by rules: exact match after strip + lower, the best over the accepted answers
+    _entry("OCRVQA_TEST", "ImageVQADataset", f"{VLMEVAL}/OCRVQA_TEST.tsv", "ca46a6d74b403e9d6c0b670f6fc00db9"),
+    _entry("OCRVQA_TESTCORE", "ImageVQADataset", f"{VLMEVAL}/OCRVQA_TESTCORE.tsv",
+           "c5239fe77db8bdc1f2ad8e55e0d1fe97"),
+    # per-language substring match; upstream's main file is MTVQA_TEST_acc.json
+    _entry("MTVQA_TEST", "MTVQADataset", f"{VLMEVAL}/MTVQA_TEST.tsv", "d87c17dbab934b7cd89c0a3c1c5657f4"),
+    # answers withheld: inference only; DocVQA_VAL / InfoVQA_VAL carry answers
+    _entry("DocVQA_TEST", "WithheldVQADataset", f"{VLMEVAL}/DocVQA_TEST.tsv", "6a2f28cac26ef2d3447374e8c6f6c8e9"),
+    _entry("InfoVQA_TEST", "WithheldVQADataset", f"{VLMEVAL}/InfoVQA_TEST.tsv", "df535bf51b88dc9718252c34131a6227"),
 ])
 
 
