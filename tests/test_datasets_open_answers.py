@@ -76,3 +76,63 @@ def test_withheld_test_splits_are_inference_only(tmp_path, monkeypatch, name, sc
     with pytest.raises(InputError, match=f"{name} is a test split whose answers are withheld.*evaluate {scored}"):
         judge_and_score(name, preds, tmp_path / "out")
     assert not (tmp_path / f"out/{name}_acc.csv").exists()
+
+
+# --- captioning (COCO_VAL) ---------------------------------------------------------------------
+
+def test_caption_prompt_is_upstreams_default_instruction(tmp_path, monkeypatch):
+    from tests.tsvs import write_tsv
+    from tests.benchdata import shape_png
+
+    write_tsv(tmp_path / "COCO_VAL.tsv", [dict(index=5, image=shape_png(), answer="['a red circle']")])
+    assert first_prompt("COCO_VAL", tmp_path / "COCO_VAL.tsv", tmp_path, monkeypatch) == [
+        dict(type="image", value="img/5.png"),
+        dict(type="text", value='Please describe this image in general. Directly provide the description, '
+                                'do not include prefix like "This image depicts". ')]
+
+
+def test_caption_scores_by_hand(tmp_path):
+    # Two images. Image 1: prediction 'a red circle' equals its second reference; image 2: prediction
+    # 'nan' (an empty answer) against 'blue square' / 'a blue square'. Whitespace tokens, no lower-casing.
+    rows = [dict(index=1, question="d", answer=str(["a big red circle", "a red circle"])),
+            dict(index=2, question="d", answer=str(["blue square", "a blue square"]))]
+    tsv = write_benchmark(tmp_path / "COCO_VAL.tsv", rows)
+    acc, _ = judge_and_score("COCO_VAL", write_predictions(tsv, {1: "a red circle", 2: ""}, tmp_path / "p.tsv"),
+                             tmp_path / "out")
+    main = json.loads((tmp_path / "out/COCO_VAL_score.json").read_text())
+    assert list(main) == ["Bleu", "ROUGE_L", "CIDEr"]
+    # BLEU (corpus): hypothesis length 3 + 1 = 4; closest reference lengths 3 and 2 -> r = 5 > c = 4,
+    # brevity penalty exp(1 - 5/4). Clipped matches: 1-grams 3 of 4, 2-grams 2 of 2, 3-grams 1 of 1,
+    # 4-grams 0 of 0 (pycocoevalcap adds tiny = 1e-15 / small = 1e-9 to avoid log 0).
+    import math
+    bp = math.exp(1 - 5 / 4)
+    assert main["Bleu"][0] == pytest.approx(bp * 3 / 4 * 100, rel=1e-6)
+    assert main["Bleu"][1] == pytest.approx(bp * math.sqrt(3 / 4 * 2 / 2) * 100, rel=1e-6)
+    assert main["Bleu"][2] == pytest.approx(bp * (3 / 4 * 1 * 1) ** (1 / 3) * 100, rel=1e-6)
+    # ROUGE-L: image 1 matches a reference exactly -> 1; image 2: 'nan' shares nothing -> 0; mean 0.5
+    assert main["ROUGE_L"] == pytest.approx(50.0)
+    table = read_csv(tmp_path / "out/COCO_VAL_acc.csv")
+    assert list(table.columns) == ["Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "ROUGE_L", "CIDEr"]
+    assert table.iloc[0].tolist() == pytest.approx([*main["Bleu"], main["ROUGE_L"], main["CIDEr"]])
+    assert acc.iloc[0]["CIDEr"] == pytest.approx(main["CIDEr"])
+
+
+def test_caption_cider_uses_the_whole_reference_set(tmp_path):
+    # CIDEr's idf comes from every image's references: the same prediction for image 1 scores
+    # differently when image 2's references share its words
+    def cider(second_refs):
+        rows = [dict(index=1, question="d", answer=str(["a red circle on white"])),
+                dict(index=2, question="d", answer=str(second_refs))]
+        tsv = write_benchmark(tmp_path / "COCO_VAL.tsv", rows)
+        preds = write_predictions(tsv, {1: "a red circle on white", 2: "x"}, tmp_path / "p.tsv")
+        return judge_and_score("COCO_VAL", preds, tmp_path / "out")[0].iloc[0]["CIDEr"]
+    # image 2 shares no word: every n-gram of image 1 has idf log(2), its exact match scores 10 (CIDEr-D's
+    # factor), image 2's 'x' scores 0; the corpus score is the mean, 5, x100
+    assert cider(["green grass"]) == pytest.approx(500.0)
+    assert cider(["a red circle on white"]) == pytest.approx(0.0)  # idf log(2/2) = 0 for all n-grams
+
+
+def test_caption_bad_answer_names_the_row(tmp_path):
+    tsv = write_benchmark(tmp_path / "COCO_VAL.tsv", [dict(index=9, question="d", answer="a dog")])
+    with pytest.raises(InputError, match="row index=9: 'answer' must be a Python list"):
+        judge_and_score("COCO_VAL", write_predictions(tsv, {9: "a dog"}, tmp_path / "p.tsv"), tmp_path / "out")

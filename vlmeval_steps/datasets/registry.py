@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 
 from ..errors import InputError
 from .base import ImageBaseDataset
+from .caption import ImageCaptionDataset
 from .judged import MathVista, MMVet
 from .mcq import ImageMCQDataset, MMMUDataset
 from .mtvqa import MTVQADataset
@@ -27,6 +28,7 @@ CLASSES: dict[str, type[ImageBaseDataset]] = {
     "MMVet": MMVet,
     # issue 11
     "MTVQADataset": MTVQADataset,
+    "ImageCaptionDataset": ImageCaptionDataset,
     "WithheldVQADataset": WithheldVQADataset,
 }
 #: the class a custom dataset of a given type gets
@@ -108,6 +110,8 @@ REGISTERED: dict[str, DatasetInfo] = dict([
     # answers withheld: inference only; DocVQA_VAL / InfoVQA_VAL carry answers
     _entry("DocVQA_TEST", "WithheldVQADataset", f"{VLMEVAL}/DocVQA_TEST.tsv", "6a2f28cac26ef2d3447374e8c6f6c8e9"),
     _entry("InfoVQA_TEST", "WithheldVQADataset", f"{VLMEVAL}/InfoVQA_TEST.tsv", "df535bf51b88dc9718252c34131a6227"),
+    # captioning: BLEU-1..4, ROUGE_L, CIDEr (pycocoevalcap); upstream's main file is COCO_VAL_score.json
+    _entry("COCO_VAL", "ImageCaptionDataset", f"{VLMEVAL}/COCO_VAL.tsv", "72a5079dead060269ac222c5aa5128af"),
 ])
 
 
