@@ -136,3 +136,49 @@ def test_caption_bad_answer_names_the_row(tmp_path):
     tsv = write_benchmark(tmp_path / "COCO_VAL.tsv", [dict(index=9, question="d", answer="a dog")])
     with pytest.raises(InputError, match="row index=9: 'answer' must be a Python list"):
         judge_and_score("COCO_VAL", write_predictions(tsv, {9: "a dog"}, tmp_path / "p.tsv"), tmp_path / "out")
+
+
+# --- VCR ---------------------------------------------------------------------------------------
+
+def test_vcr_english_exact_match_and_jaccard(tmp_path, monkeypatch):
+    rows = [dict(index=1, question="What is covered?", answer=str(["the river", "in 1850"])),
+            dict(index=2, question="q", answer=str(["New York"])),
+            dict(index=3, question="q", answer=str(["abc"])),
+            dict(index=4, question="q", answer=str(["hello world"]))]
+    preds = {1: "The covered text: the river flows in 1850.",
+             2: "User: hi Assistant: I think new York",   # only the text after 'Assistant: ' counts
+             3: "Sorry, I can't read it abc",              # a refusal scores 0 on every blank
+             4: ""}                                        # 'nan': fewer tokens than the blank -> 0
+    tsv = write_benchmark(tmp_path / "VCR_EN_EASY_100.tsv", rows)
+    assert first_prompt("VCR_EN_EASY_100", tsv, tmp_path, monkeypatch)[-1]["value"] == "What is covered?"
+    judge_and_score("VCR_EN_EASY_100", write_predictions(tsv, preds, tmp_path / "p.tsv"), tmp_path / "out")
+    main = json.loads((tmp_path / "out/VCR_EN_EASY_100_en_easy_score.json").read_text())
+    # blanks: 'the river' and 'in 1850' found exactly (1, 1); 'New York' best window 'new York' (case
+    # differs: exact 0, Jaccard |{York}| / |{new, New, York}| = 1/3); refusal 0; 'nan' 0.
+    assert main["Exact_Match"] == pytest.approx(2 / 5)
+    assert main["Jaccard"] == pytest.approx((1 + 1 + 1 / 3) / 5)
+    assert main["Predictions"]["1"]["0"]["max_sim_string"] == "new York"
+    assert main["Predictions"]["1"]["0"]["max_sim_val"] == pytest.approx(2 * 7 / 16)
+    assert main["Predictions"]["0"]["1"]["rouge1"] == pytest.approx(1.0)
+    assert read_csv(tmp_path / "out/VCR_EN_EASY_100_acc.csv").iloc[0].to_dict() == pytest.approx(
+        {"Exact_Match": 2 / 5, "Jaccard": (1 + 1 + 1 / 3) / 5})
+
+
+def test_vcr_spacy_english_tokens():
+    from vlmeval_steps.scoring.vcr import tokenize
+
+    # spaCy's English rules (those en_core_web_sm tokenizes with): contractions, hyphens, units split
+    assert tokenize("can't well-known 3.5km (U.S.A.)", "en") == [
+        "ca", "n't", "well", "-", "known", "3.5", "km", "(", "U.S.A.", ")"]
+
+
+def test_vcr_chinese_by_character(tmp_path):
+    rows = [dict(index=1, question="q", answer=str(["长江", "北京"])),
+            dict(index=2, question="q", answer=str(["大桥"]))]
+    preds = {1: "这是长江大桥", 2: "我无法看清大桥"}
+    tsv = write_benchmark(tmp_path / "VCR_ZH_HARD_100.tsv", rows)
+    judge_and_score("VCR_ZH_HARD_100", write_predictions(tsv, preds, tmp_path / "p.tsv"), tmp_path / "out")
+    main = json.loads((tmp_path / "out/VCR_ZH_HARD_100_zh_hard_score.json").read_text())
+    # '长江' found (windows joined with ''); '北京' shares no character -> 0; row 2 refuses (无法) -> 0
+    assert (main["Exact_Match"], main["Jaccard"]) == pytest.approx((1 / 3, 1 / 3))
+    assert main["Predictions"]["0"]["0"]["max_sim_string"] == "长江"

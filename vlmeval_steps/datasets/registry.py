@@ -14,6 +14,7 @@ from .caption import ImageCaptionDataset
 from .judged import MathVista, MMVet
 from .mcq import ImageMCQDataset, MMMUDataset
 from .mtvqa import MTVQADataset
+from .vcr import VCRDataset
 from .vqa import ImageVQADataset, OCRBench
 from .withheld import WithheldVQADataset
 from .yorn import ImageYORNDataset
@@ -29,6 +30,7 @@ CLASSES: dict[str, type[ImageBaseDataset]] = {
     # issue 11
     "MTVQADataset": MTVQADataset,
     "ImageCaptionDataset": ImageCaptionDataset,
+    "VCRDataset": VCRDataset,
     "WithheldVQADataset": WithheldVQADataset,
 }
 #: the class a custom dataset of a given type gets
@@ -36,6 +38,7 @@ TYPE_CLASSES = {"MCQ": "ImageMCQDataset", "Y/N": "ImageYORNDataset", "VQA": "Ima
 
 VLMEVAL = "https://opencompass.openxlab.space/utils/VLMEval"
 BENCHMARKS = "https://opencompass.openxlab.space/utils/benchmarks"
+VCR = "https://huggingface.co/datasets/vcr-org"
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,31 @@ REGISTERED: dict[str, DatasetInfo] = dict([
     _entry("InfoVQA_TEST", "WithheldVQADataset", f"{VLMEVAL}/InfoVQA_TEST.tsv", "df535bf51b88dc9718252c34131a6227"),
     # captioning: BLEU-1..4, ROUGE_L, CIDEr (pycocoevalcap); upstream's main file is COCO_VAL_score.json
     _entry("COCO_VAL", "ImageCaptionDataset", f"{VLMEVAL}/COCO_VAL.tsv", "72a5079dead060269ac222c5aa5128af"),
+    # VCR: exact match and Jaccard over the covered texts; main file VCR_*_{en|zh}_{easy|hard}_score.json
+    _entry("VCR_EN_EASY_100", "VCRDataset", f"{VCR}/VCR-wiki-en-easy-test-100/resolve/main/VCR-wiki-en-easy-test-100.tsv",
+           "9df5d7266683458621ecbe122beb72f0"),
+    _entry("VCR_EN_EASY_500", "VCRDataset", f"{VCR}/VCR-wiki-en-easy-test-500/resolve/main/VCR-wiki-en-easy-test-500.tsv",
+           "fd9258db52f8685dc710619a0ea0a261"),
+    _entry("VCR_EN_EASY_ALL", "VCRDataset", f"{VCR}/VCR-wiki-en-easy-test/resolve/main/VCR-wiki-en-easy-test.tsv",
+           "8a9b96885f251d1c85f42f84073327f1"),
+    _entry("VCR_EN_HARD_100", "VCRDataset", f"{VCR}/VCR-wiki-en-hard-test-100/resolve/main/VCR-wiki-en-hard-test-100.tsv",
+           "1b20f5cbcbeae0b0bec77f7a36143958"),
+    _entry("VCR_EN_HARD_500", "VCRDataset", f"{VCR}/VCR-wiki-en-hard-test-500/resolve/main/VCR-wiki-en-hard-test-500.tsv",
+           "0a22a85080b6a1f52b1f95e302d43df4"),
+    _entry("VCR_EN_HARD_ALL", "VCRDataset", f"{VCR}/VCR-wiki-en-hard-test/resolve/main/VCR-wiki-en-hard-test.tsv",
+           "2d8b8b1ee0eba0e0b618fd3aa7d9710e"),
+    _entry("VCR_ZH_EASY_100", "VCRDataset", f"{VCR}/VCR-wiki-zh-easy-test-100/resolve/main/VCR-wiki-zh-easy-test-100.tsv",
+           "4a86a5678a79844d6d22ab0629c51cd5"),
+    _entry("VCR_ZH_EASY_500", "VCRDataset", f"{VCR}/VCR-wiki-zh-easy-test-500/resolve/main/VCR-wiki-zh-easy-test-500.tsv",
+           "beca5fd54176adf44cf94bd9b50cf048"),
+    _entry("VCR_ZH_EASY_ALL", "VCRDataset", f"{VCR}/VCR-wiki-zh-easy-test/resolve/main/VCR-wiki-zh-easy-test.tsv",
+           "5050fe7f0027ad2068fd4c7f220edaea"),
+    _entry("VCR_ZH_HARD_100", "VCRDataset", f"{VCR}/VCR-wiki-zh-hard-test-100/resolve/main/VCR-wiki-zh-hard-test-100.tsv",
+           "b0e38c85f5d5e63894a3b881c372a62b"),
+    _entry("VCR_ZH_HARD_500", "VCRDataset", f"{VCR}/VCR-wiki-zh-hard-test-500/resolve/main/VCR-wiki-zh-hard-test-500.tsv",
+           "617e3360f75c54455625cb0a8da5c1e7"),
+    _entry("VCR_ZH_HARD_ALL", "VCRDataset", f"{VCR}/VCR-wiki-zh-hard-test/resolve/main/VCR-wiki-zh-hard-test.tsv",
+           "54bbfef448206518b03127ef8b61404c"),
 ])
 
 
