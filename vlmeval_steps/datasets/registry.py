@@ -12,6 +12,7 @@ from ..errors import InputError
 from .base import ImageBaseDataset
 from .caption import ImageCaptionDataset
 from .judged import MathVista, MMVet
+from .judged_open import LLaVABench, MathVision
 from .mcq import ImageMCQDataset, MMMUDataset
 from .mtvqa import MTVQADataset
 from .vcr import VCRDataset
@@ -31,6 +32,8 @@ CLASSES: dict[str, type[ImageBaseDataset]] = {
     "MTVQADataset": MTVQADataset,
     "ImageCaptionDataset": ImageCaptionDataset,
     "VCRDataset": VCRDataset,
+    "MathVision": MathVision,
+    "LLaVABench": LLaVABench,
     "WithheldVQADataset": WithheldVQADataset,
 }
 #: the class a custom dataset of a given type gets
@@ -140,6 +143,10 @@ REGISTERED: dict[str, DatasetInfo] = dict([
            "617e3360f75c54455625cb0a8da5c1e7"),
     _entry("VCR_ZH_HARD_ALL", "VCRDataset", f"{VCR}/VCR-wiki-zh-hard-test/resolve/main/VCR-wiki-zh-hard-test.tsv",
            "54bbfef448206518b03127ef8b61404c"),
+    # judged: MathVision by rules first and the judge on the misses; LLaVABench by the judge only
+    _entry("MathVision", "MathVision", f"{VLMEVAL}/MathVision.tsv", "93f6de14f7916e598aa1b7165589831e"),
+    _entry("MathVision_MINI", "MathVision", f"{VLMEVAL}/MathVision_MINI.tsv", "060fe4fa5d868987ce179307bd5f8a33"),
+    _entry("LLaVABench", "LLaVABench", f"{VLMEVAL}/LLaVABench.tsv", "d382a093f749a697820d3dadd61c8428"),
 ])
 
 

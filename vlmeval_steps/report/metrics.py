@@ -48,6 +48,10 @@ BY_NAME: list[tuple[str, MainMetric]] = [
     (r"MTVQA_TEST", MainMetric("Average", ("Average",))),
     (r"COCO_VAL", MainMetric("CIDEr", ("CIDEr",), exclude=("Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "ROUGE_L"))),
     (r"VCR_.*", MainMetric("Exact_Match", ("Exact_Match",), scale=100.0, exclude=("Jaccard",))),
+    (r"MathVision.*", MainMetric("Overall acc", ("acc",), row="Overall",
+                                 exclude=("tot", "prefetch", "hit", "prefetch_rate"))),
+    (r"LLaVABench", MainMetric("Relative Score (main)", ("Relative Score (main)",), row="overall",
+                               exclude=("VLM Score", "GPT4 Score"))),
 ]
 BY_TYPE: dict[str, MainMetric] = {
     "MCQ": MainMetric("Overall", ("Overall",), scale=100.0),
