@@ -60,15 +60,25 @@ def zero_result(crossed: str) -> dict:
                 rouge1=0, exact_match=0)
 
 
+class _Tokenizer:
+    """rouge-score's tokenizer interface, as evaluate's wrapper gives it."""
+
+    def __init__(self, language: str):
+        self.language = language
+
+    def tokenize(self, text):
+        return tokenize(text, self.language)
+
+
+_ROUGE: dict = {}
+
+
 def rouge1(prediction: str, reference: str, language: str) -> float:
-    from rouge_score import rouge_scorer
+    if language not in _ROUGE:
+        from rouge_score import rouge_scorer
 
-    class _Tokenizer:  # rouge-score's tokenizer interface, as evaluate's wrapper gives it
-        def tokenize(self, text):
-            return tokenize(text, language)
-
-    scorer = rouge_scorer.RougeScorer(["rouge1"], use_stemmer=False, tokenizer=_Tokenizer())
-    return scorer.score(reference, prediction)["rouge1"].fmeasure
+        _ROUGE[language] = rouge_scorer.RougeScorer(["rouge1"], use_stemmer=False, tokenizer=_Tokenizer(language))
+    return _ROUGE[language].score(reference, prediction)["rouge1"].fmeasure
 
 
 def best_match(crossed: str, hay: str, language: str) -> dict:
