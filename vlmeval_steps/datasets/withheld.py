@@ -3,7 +3,8 @@
 Upstream's run.py infers them, writes the prediction file and skips evaluation ("a test split
 without ground-truth"); it writes no file for an official server for these two (unlike MMMU_TEST
 or MMT-Bench_ALL), so neither do we: `results/{model}/{dataset}.xlsx` is the file to submit.
-Extraction passes predictions through; asked for a score, the score stage stops and names the split that carries answers.
+Extraction passes predictions through; asked for a score, the score stage stops and names the
+split that carries answers.
 """
 from __future__ import annotations
 

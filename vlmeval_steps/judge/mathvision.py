@@ -93,5 +93,7 @@ def extract(data, judge, dataset_name: str = "MathVision") -> list[dict]:
     if len(rest) and judge is None:
         raise InputError(f"{dataset_name}: {len(rest)} answer(s) need the LLM judge (upstream requires one), and "
                          "none is configured.")
-    asked = {str(r["index"]): r for r in map_rows(lambda line: ask_judge(judge, line), rest, judge)} if len(rest) else {}
+    asked = {}
+    if len(rest):
+        asked = {str(r["index"]): r for r in map_rows(lambda line: ask_judge(judge, line), rest, judge)}
     return [prefetched.get(str(i)) or asked[str(i)] for i in data["index"]]
