@@ -182,3 +182,15 @@ def test_vcr_chinese_by_character(tmp_path):
     # '长江' found (windows joined with ''); '北京' shares no character -> 0; row 2 refuses (无法) -> 0
     assert (main["Exact_Match"], main["Jaccard"]) == pytest.approx((1 / 3, 1 / 3))
     assert main["Predictions"]["0"]["0"]["max_sim_string"] == "长江"
+
+
+def test_a_missing_column_names_the_column_the_file_and_the_benchmark(tmp_path):
+    from tests.tsvs import write_tsv
+    from tests.benchdata import info, shape_png
+    from vlmeval_steps.steps import build_prompts
+
+    write_tsv(tmp_path / "VCR_EN_EASY_100.tsv", [dict(index=1, image=shape_png(), answer="['x']")])
+    with pytest.raises(InputError, match=r"VCR_EN_EASY_100 \(VCRDataset\): .*VCR_EN_EASY_100\.tsv: missing required "
+                                         r"column\(s\) \['question'\]"):
+        build_prompts.run(info("VCR_EN_EASY_100"), tmp_path / "VCR_EN_EASY_100.tsv", tmp_path / "p.jsonl",
+                          tmp_path / "img", check_md5=False)

@@ -40,7 +40,10 @@ def run(info: DatasetInfo, tsv: str | Path, out: str | Path, images_dir: str | P
             raise InputError(f"{tsv}: md5 is {actual}, the config expects {info.md5}. The TSV in the data root is "
                              "not the configured version; move it away or fix the md5.")
     cls = build_dataset(info)
-    meta = read_meta(tsv, required=cls.REQUIRED_COLUMNS)
+    try:
+        meta = read_meta(tsv, required=cls.REQUIRED_COLUMNS)
+    except InputError as exc:  # say which benchmark needs the column, not only which file lacks it
+        raise InputError(f"{info.name} ({type(cls).__name__}): {exc}") from None
     if limit:
         meta = meta.head(limit)
     log.info("%s: %d rows; extracting images to %s", info.name, len(meta), images_dir)
