@@ -13,6 +13,7 @@ from .base import ImageBaseDataset
 from .caption import ImageCaptionDataset
 from .judged import MathVista, MMVet
 from .judged_open import LLaVABench, MathVision
+from .mmdu import MMDUDataset
 from .mcq import ImageMCQDataset, MMMUDataset
 from .mtvqa import MTVQADataset
 from .vcr import VCRDataset
@@ -34,6 +35,7 @@ CLASSES: dict[str, type[ImageBaseDataset]] = {
     "VCRDataset": VCRDataset,
     "MathVision": MathVision,
     "LLaVABench": LLaVABench,
+    "MMDUDataset": MMDUDataset,
     "WithheldVQADataset": WithheldVQADataset,
 }
 #: the class a custom dataset of a given type gets
@@ -159,6 +161,8 @@ REGISTERED: dict[str, DatasetInfo] = dict([
     _entry("MathVision", "MathVision", f"{VLMEVAL}/MathVision.tsv", "93f6de14f7916e598aa1b7165589831e"),
     _entry("MathVision_MINI", "MathVision", f"{VLMEVAL}/MathVision_MINI.tsv", "060fe4fa5d868987ce179307bd5f8a33"),
     _entry("LLaVABench", "LLaVABench", f"{VLMEVAL}/LLaVABench.tsv", "d382a093f749a697820d3dadd61c8428"),
+    # multi-turn: each turn answered with the conversation so far, each turn graded by the judge
+    _entry("MMDU", "MMDUDataset", f"{VLMEVAL}/MMDU.tsv", "848b635a88a078f49aebcc6e39792061"),
 ])
 
 

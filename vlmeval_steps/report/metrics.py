@@ -50,6 +50,9 @@ BY_NAME: list[tuple[str, MainMetric]] = [
     (r"VCR_.*", MainMetric("Exact_Match", ("Exact_Match",), scale=100.0, exclude=("Jaccard",))),
     (r"MathVision.*", MainMetric("Overall acc", ("acc",), row="Overall",
                                  exclude=("tot", "prefetch", "hit", "prefetch_rate"))),
+    (r"MMDU", MainMetric("Overall Score (all turns)", ("Overall Score",), row="all",
+                         exclude=("Creativity", "Richness", "Visual Perception", "Logical Coherence",
+                                  "Answer Accuracy", "Image Relationship Understanding"))),
     (r"LLaVABench", MainMetric("Relative Score (main)", ("Relative Score (main)",), row="overall",
                                exclude=("VLM Score", "GPT4 Score"))),
 ]
