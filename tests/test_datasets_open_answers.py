@@ -38,7 +38,8 @@ def mtvqa_rows():
             ("DE", "U.S.A.", "the usa"),             # dots dropped on both sides -> 1
             ("JA", "東京", "nan"),                    # empty prediction -> 0
             ("AR", "42", "4 2"),                      # 0
-            ("JA", "東京", "東京都")]                   # 1
+            ("JA", "東京", "東京都"),                   # 1
+            ("", "x", "x")]                            # an empty language: NaN, upstream's json key "NaN"; 1
 
 
 def test_mtvqa_per_language_table_in_upstreams_order(tmp_path):
@@ -47,7 +48,8 @@ def test_mtvqa_per_language_table_in_upstreams_order(tmp_path):
     tsv = write_benchmark(tmp_path / "MTVQA_TEST.tsv", rows)
     preds = {i: p for i, (_, _, p) in enumerate(spec, 1)}
     judge_and_score("MTVQA_TEST", write_predictions(tsv, preds, tmp_path / "p.tsv"), tmp_path / "out")
-    expected = {"DE": 50.0, "Average": 50.0, "AR": 50.0, "JA": 50.0}   # 3 of 6; first category, Average, the rest
+    # 4 of 7; the first category, Average, then the others in order of appearance
+    expected = {"DE": 50.0, "Average": 400 / 7, "AR": 50.0, "JA": 50.0, "NaN": 100.0}
     main = json.loads((tmp_path / "out/MTVQA_TEST_acc.json").read_text())
     assert list(main) == list(expected) and main == pytest.approx(expected)
     assert read_csv(tmp_path / "out/MTVQA_TEST_acc.csv").iloc[0].to_dict() == pytest.approx(expected)

@@ -36,7 +36,8 @@ def score(data: pd.DataFrame, extracted: pd.DataFrame, dataset_name: str = "MTVQ
         scores.append(s)
         by_category.setdefault(category, []).append(s)
         by_category.setdefault("Average", []).append(s)
-    table = {str(k): float(np.mean(v)) * 100 for k, v in by_category.items()}
+    # an empty category is NaN, which json writes as the key "NaN" in upstream's file
+    table = {("NaN" if pd.isna(k) else str(k)): float(np.mean(v)) * 100 for k, v in by_category.items()}
     df["score"] = scores
     return {"acc": pd.DataFrame({k: [v] for k, v in table.items()}), "acc.json": table,
             "results.xlsx": df.drop(columns=["extracted"])}
