@@ -18,8 +18,9 @@ STAGE_SOURCES = {
     "prompts": ["datasets", "prompts", "steps/build_prompts.py"],
     "infer": ["models", "cache.py", "steps/infer.py"],
     "merge": ["predictions.py", "steps/merge.py"],
-    # text.py: the Y/N word rules; mathvista.py: the ground truth its prefetch compares with
-    "judge": ["judge", "datasets", "scoring/text.py", "scoring/mathvista.py", "steps/judge.py"],
+    # text.py: the Y/N word rules; mathvista.py, mathvision.py: what their prefetch compares with
+    "judge": ["judge", "datasets", "scoring/text.py", "scoring/mathvista.py", "scoring/mathvision.py",
+              "steps/judge.py"],
     "score": ["scoring", "datasets/mcq_tables.py", "steps/score.py", "steps/score_group.py"],
     "demo_model": ["demo"],
     "report": ["report", "steps/summary.py"],

@@ -10,9 +10,14 @@ from dataclasses import asdict, dataclass, fields, replace
 
 from ..errors import InputError
 from .base import ImageBaseDataset
+from .caption import ImageCaptionDataset
 from .judged import MathVista, MMVet
+from .judged_open import LLaVABench, MathVision
+from .mmdu import MMDUDataset
 from .mcq import ImageMCQDataset, MMMUDataset
 from .mcq_tables import GMAIMMBench, MMTBench
+from .mtvqa import MTVQADataset
+from .vcr import VCRDataset
 from .vqa import ImageVQADataset, OCRBench
 from .yorn import ImageYORNDataset
 
@@ -26,12 +31,20 @@ CLASSES: dict[str, type[ImageBaseDataset]] = {
     "OCRBench": OCRBench,
     "MathVista": MathVista,
     "MMVet": MMVet,
+    # issue 11
+    "MTVQADataset": MTVQADataset,
+    "ImageCaptionDataset": ImageCaptionDataset,
+    "VCRDataset": VCRDataset,
+    "MathVision": MathVision,
+    "LLaVABench": LLaVABench,
+    "MMDUDataset": MMDUDataset,
 }
 #: the class a custom dataset of a given type gets
 TYPE_CLASSES = {"MCQ": "ImageMCQDataset", "Y/N": "ImageYORNDataset", "VQA": "ImageVQADataset"}
 
 VLMEVAL = "https://opencompass.openxlab.space/utils/VLMEval"
 BENCHMARKS = "https://opencompass.openxlab.space/utils/benchmarks"
+VCR = "https://huggingface.co/datasets/vcr-org"
 
 
 @dataclass(frozen=True)
@@ -89,6 +102,12 @@ WITHHELD = {
                       "(upstream: huangyipo@hotmail.com). AesBench_VAL carries answers (a toy version)."),
     "Q-Bench1_TEST": "Q-Bench1_TEST: " + NO_ANSWERS + "Q-Bench1_VAL carries answers.",
     "A-Bench_TEST": "A-Bench_TEST: " + NO_ANSWERS + "A-Bench_VAL carries answers.",
+    # upstream writes no server file for these two: the merged prediction file is what is submitted
+    "DocVQA_TEST": ("DocVQA's test answers are withheld: submit the prediction file to the DocVQA challenge server "
+                    "(rrc.cvc.uab.es, task 1). For a local score, evaluate DocVQA_VAL, the split that carries answers."),
+    "InfoVQA_TEST": ("InfographicVQA's test answers are withheld: submit the prediction file to the InfographicVQA "
+                     "challenge server (rrc.cvc.uab.es, task 3). For a local score, evaluate InfoVQA_VAL, the split "
+                     "that carries answers."),
     "MLLMGuard_DS": ("MLLMGuard_DS is inference only: upstream does not evaluate it ('The evaluation of "
                      "MLLMGuard_DS is not supported yet'); no split of it is scored upstream."),
 }
@@ -214,6 +233,63 @@ REGISTERED: dict[str, DatasetInfo] = dict([
     # scored by an LLM judge only
     _entry("MathVista_MINI", "MathVista", f"{VLMEVAL}/MathVista_MINI.tsv", "f199b98e178e5a2a20e7048f5dcb0464"),
     _entry("MMVet", "MMVet", f"{VLMEVAL}/MMVet.tsv", "748aa6d4aa9d4de798306a63718455e3"),
+    # --- issue 11: open answers, captions, VCR, documents, judged ---
+    # open answers by rules: exact match after strip + lower, the best over the accepted answers
+    _entry("OCRVQA_TEST", "ImageVQADataset", f"{VLMEVAL}/OCRVQA_TEST.tsv", "ca46a6d74b403e9d6c0b670f6fc00db9"),
+    _entry("OCRVQA_TESTCORE", "ImageVQADataset", f"{VLMEVAL}/OCRVQA_TESTCORE.tsv",
+           "c5239fe77db8bdc1f2ad8e55e0d1fe97"),
+    # per-language substring match; upstream's main file is MTVQA_TEST_acc.json
+    _entry("MTVQA_TEST", "MTVQADataset", f"{VLMEVAL}/MTVQA_TEST.tsv", "d87c17dbab934b7cd89c0a3c1c5657f4"),
+    # answers withheld: inference only; DocVQA_VAL / InfoVQA_VAL carry answers
+    _entry("DocVQA_TEST", "ImageVQADataset", f"{VLMEVAL}/DocVQA_TEST.tsv", "6a2f28cac26ef2d3447374e8c6f6c8e9",
+           withheld=WITHHELD["DocVQA_TEST"]),
+    _entry("InfoVQA_TEST", "ImageVQADataset", f"{VLMEVAL}/InfoVQA_TEST.tsv", "df535bf51b88dc9718252c34131a6227",
+           withheld=WITHHELD["InfoVQA_TEST"]),
+    # captioning: BLEU-1..4, ROUGE_L, CIDEr (pycocoevalcap); upstream's main file is COCO_VAL_score.json
+    _entry("COCO_VAL", "ImageCaptionDataset", f"{VLMEVAL}/COCO_VAL.tsv", "72a5079dead060269ac222c5aa5128af"),
+    # VCR: exact match and Jaccard over the covered texts; main file VCR_*_{en|zh}_{easy|hard}_score.json
+    _entry("VCR_EN_EASY_100", "VCRDataset",
+           f"{VCR}/VCR-wiki-en-easy-test-100/resolve/main/VCR-wiki-en-easy-test-100.tsv",
+           "9df5d7266683458621ecbe122beb72f0"),
+    _entry("VCR_EN_EASY_500", "VCRDataset",
+           f"{VCR}/VCR-wiki-en-easy-test-500/resolve/main/VCR-wiki-en-easy-test-500.tsv",
+           "fd9258db52f8685dc710619a0ea0a261"),
+    _entry("VCR_EN_EASY_ALL", "VCRDataset",
+           f"{VCR}/VCR-wiki-en-easy-test/resolve/main/VCR-wiki-en-easy-test.tsv",
+           "8a9b96885f251d1c85f42f84073327f1"),
+    _entry("VCR_EN_HARD_100", "VCRDataset",
+           f"{VCR}/VCR-wiki-en-hard-test-100/resolve/main/VCR-wiki-en-hard-test-100.tsv",
+           "1b20f5cbcbeae0b0bec77f7a36143958"),
+    _entry("VCR_EN_HARD_500", "VCRDataset",
+           f"{VCR}/VCR-wiki-en-hard-test-500/resolve/main/VCR-wiki-en-hard-test-500.tsv",
+           "0a22a85080b6a1f52b1f95e302d43df4"),
+    _entry("VCR_EN_HARD_ALL", "VCRDataset",
+           f"{VCR}/VCR-wiki-en-hard-test/resolve/main/VCR-wiki-en-hard-test.tsv",
+           "2d8b8b1ee0eba0e0b618fd3aa7d9710e"),
+    _entry("VCR_ZH_EASY_100", "VCRDataset",
+           f"{VCR}/VCR-wiki-zh-easy-test-100/resolve/main/VCR-wiki-zh-easy-test-100.tsv",
+           "4a86a5678a79844d6d22ab0629c51cd5"),
+    _entry("VCR_ZH_EASY_500", "VCRDataset",
+           f"{VCR}/VCR-wiki-zh-easy-test-500/resolve/main/VCR-wiki-zh-easy-test-500.tsv",
+           "beca5fd54176adf44cf94bd9b50cf048"),
+    _entry("VCR_ZH_EASY_ALL", "VCRDataset",
+           f"{VCR}/VCR-wiki-zh-easy-test/resolve/main/VCR-wiki-zh-easy-test.tsv",
+           "5050fe7f0027ad2068fd4c7f220edaea"),
+    _entry("VCR_ZH_HARD_100", "VCRDataset",
+           f"{VCR}/VCR-wiki-zh-hard-test-100/resolve/main/VCR-wiki-zh-hard-test-100.tsv",
+           "b0e38c85f5d5e63894a3b881c372a62b"),
+    _entry("VCR_ZH_HARD_500", "VCRDataset",
+           f"{VCR}/VCR-wiki-zh-hard-test-500/resolve/main/VCR-wiki-zh-hard-test-500.tsv",
+           "617e3360f75c54455625cb0a8da5c1e7"),
+    _entry("VCR_ZH_HARD_ALL", "VCRDataset",
+           f"{VCR}/VCR-wiki-zh-hard-test/resolve/main/VCR-wiki-zh-hard-test.tsv",
+           "54bbfef448206518b03127ef8b61404c"),
+    # judged: MathVision by rules first and the judge on the misses; LLaVABench by the judge only
+    _entry("MathVision", "MathVision", f"{VLMEVAL}/MathVision.tsv", "93f6de14f7916e598aa1b7165589831e"),
+    _entry("MathVision_MINI", "MathVision", f"{VLMEVAL}/MathVision_MINI.tsv", "060fe4fa5d868987ce179307bd5f8a33"),
+    _entry("LLaVABench", "LLaVABench", f"{VLMEVAL}/LLaVABench.tsv", "d382a093f749a697820d3dadd61c8428"),
+    # multi-turn: each turn answered with the conversation so far, each turn graded by the judge
+    _entry("MMDU", "MMDUDataset", f"{VLMEVAL}/MMDU.tsv", "848b635a88a078f49aebcc6e39792061"),
 ])
 
 

@@ -44,6 +44,17 @@ BY_NAME: list[tuple[str, MainMetric]] = [
                                 exclude=("tot", "prefetch", "hit", "prefetch_rate"))),
     (r"MMVet.*", MainMetric("Overall acc", ("acc",), row="Overall", exclude=("tot",))),
     (r"MMMU_DEV_VAL", MainMetric("Overall (validation)", ("Overall",), row="validation", scale=100.0)),
+    # issue 11; upstream's primary-metric picker finds no 'overall'/'acc'/'score' key in these tables
+    (r"MTVQA_TEST", MainMetric("Average", ("Average",))),
+    (r"COCO_VAL", MainMetric("CIDEr", ("CIDEr",), exclude=("Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "ROUGE_L"))),
+    (r"VCR_.*", MainMetric("Exact_Match", ("Exact_Match",), scale=100.0, exclude=("Jaccard",))),
+    (r"MathVision.*", MainMetric("Overall acc", ("acc",), row="Overall",
+                                 exclude=("tot", "prefetch", "hit", "prefetch_rate"))),
+    (r"MMDU", MainMetric("Overall Score (all turns)", ("Overall Score",), row="all",
+                         exclude=("Creativity", "Richness", "Visual Perception", "Logical Coherence",
+                                  "Answer Accuracy", "Image Relationship Understanding"))),
+    (r"LLaVABench", MainMetric("Relative Score (main)", ("Relative Score (main)",), row="overall",
+                               exclude=("VLM Score", "GPT4 Score"))),
 ]
 BY_TYPE: dict[str, MainMetric] = {
     "MCQ": MainMetric("Overall", ("Overall",), scale=100.0),

@@ -24,14 +24,22 @@ log = logging.getLogger(__name__)
 
 
 def message_digest(message: list[dict], image_digests: dict[str, str]) -> str:
+    return sha256_json(_digest_parts(message, image_digests))
+
+
+def _digest_parts(message, image_digests: dict[str, str]) -> list:
     parts = []
     for item in message:
-        if item["type"] == "text":
+        if "role" in item:  # a dialog turn (multi-turn benchmarks): its role, then its content
+            content = item["content"]
+            parts.append(["role", item["role"], content if isinstance(content, str) else
+                          _digest_parts(content, image_digests)])
+        elif item["type"] == "text":
             parts.append(["text", item["value"]])
         else:
             path = item["value"]
             parts.append([item["type"], image_digests.get(path) or file_digest(path)])
-    return sha256_json(parts)
+    return parts
 
 
 def check_images(tsv, refs: dict) -> None:

@@ -26,6 +26,7 @@ from ..fileio import atomic_write_text, read_jsonl, write_jsonl
 from ..gpu import claim_gpus, gpus_needed
 from ..judge.matching import FAIL_MSG
 from ..models import build_model
+from ..models.multiturn import is_dialog
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,28 @@ def _ask_api(model, rows, dataset, nproc):
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _ask_dialogs(model, rows, dataset, nproc):
+    """Multi-turn rows (MMDU): every turn answered with the conversation so far (models/multiturn.py)."""
+    from ..models.multiturn import chat_mt
+
+    def one(row):
+        answers, ok, usage = chat_mt(model, row["message"], dataset=dataset)
+        rec = dict(prediction=str(answers), ok=ok)
+        if not ok:
+            rec["error"] = next((a for a in answers if FAIL_MSG in a), "a turn failed")[:500]
+        if usage:
+            rec["usage"] = usage
+        return row, rec
+
+    if not getattr(model, "is_api", False):
+        for row in rows:
+            yield one(row)
+        return
+    with ThreadPoolExecutor(max_workers=max(1, nproc)) as pool:
+        for fut in as_completed([pool.submit(one, r) for r in rows]):
+            yield fut.result()
+
+
 def add_usage(total: dict, usage: dict | None) -> None:
     for k, v in (usage or {}).items():
         total[k] = total.get(k, 0) + int(v or 0)
@@ -100,6 +123,8 @@ def run(prompts_path: str | Path, spec: dict, shard: int, num_shards: int, cache
             log.info("model %s ready in %.1fs", spec["class"], time.time() - t0)
             answers = (_ask_api(model, todo, dataset, int(spec.get("nproc", 4))) if getattr(model, "is_api", False)
                        else _ask_local(model, todo, dataset, int(spec.get("batch_size", 1))))
+            if is_dialog(todo[0]["message"]):  # multi-turn benchmarks (issue 11: MMDU)
+                answers = _ask_dialogs(model, todo, dataset, int(spec.get("nproc", 4)))
             t_ask, new_failed, streak = time.time(), 0, 0
             down_after = max(10, 2 * int(spec.get("nproc", 4)))
             with tqdm(answers, total=len(todo), desc=f"infer {dataset} shard {shard}", unit="sample",

@@ -55,6 +55,15 @@ def _plain(value):
     return value.item() if hasattr(value, "item") else str(value)
 
 
+def require_columns(data: pd.DataFrame, columns, dataset_name: str, path) -> None:
+    """The columns a benchmark's scoring needs (its class's SCORE_COLUMNS), named when missing."""
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise InputError(f"{path}: {dataset_name} is scored from column(s) {missing}, which this prediction file "
+                         f"lacks (it has {list(data.columns)}). Use the benchmark's full TSV, whose columns the "
+                         "merge stage carries into the prediction file.")
+
+
 def token_usage(paths: list[str]) -> dict:
     """Tokens behind the scored answers, summed from the infer and judge jobs' usage files."""
     total: dict = {}
@@ -78,6 +87,7 @@ def run(info: DatasetInfo, predictions: str | Path, extracted: str | Path, out: 
         provenance: dict | None = None) -> pd.DataFrame:
     dataset = build_dataset(info)
     data = read_predictions(predictions)
+    require_columns(data, getattr(dataset, "SCORE_COLUMNS", ()), info.name, predictions)
     ext = pd.DataFrame(list(read_jsonl(extracted)))
     out = Path(out)
     # answers withheld / an official server's file: scoring/submission.py
