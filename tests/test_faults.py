@@ -90,7 +90,7 @@ def test_a_server_failing_a_third_of_requests(workflow, openai_server):
     with FaultyProxy(openai_server.base_url, fail_share=1 / 3, seed=1, slow_seconds=SLOW) as proxy:
         retry = 2
         cfg.update(models=["Flaky"], custom_models={"Flaky": api_model(proxy.base_url, openai_server.model,
-                                                                     retry=retry, nproc=8)})
+                                                                     retry=retry)})
         workflow.write_config(cfg)
         first = workflow.snakemake(check=False)         # bounded: the run's own timeout fails a hang
         assert set(proxy.faults) == {"429", "500", "slow", "malformed", "drop"}
@@ -134,7 +134,7 @@ def test_a_judge_failing_a_third_of_requests(workflow, openai_server):
     cfg["datasets"] = ["Wordy"]
     cfg["custom_datasets"]["Wordy"] = _rules_miss_dataset(workflow)
     with FaultyProxy(openai_server.base_url, fail_share=1 / 3, seed=4, slow_seconds=SLOW) as proxy:
-        cfg["judge"] = {"model": openai_server.model, "api_base": proxy.base_url, "max_tokens": 8, "nproc": 8,
+        cfg["judge"] = {"model": openai_server.model, "api_base": proxy.base_url, "max_tokens": 8, "nproc": 4,
                         "retry": 2, "wait": 0.1, "timeout": TIMEOUT}
         workflow.write_config(cfg)
         n_rows = len((workflow.root / "demo/Wordy.tsv").read_text().splitlines()) - 1
