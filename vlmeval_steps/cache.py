@@ -14,6 +14,7 @@ benchmark asked it. Only successes are borrowed, and only for the keys asked abo
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -32,6 +33,14 @@ _KEY = re.compile(r'"key": "([^"]+)"')
 def answer_key(settings: dict, message_digest: str) -> str:
     """What produced an answer: the generation settings and the message (images by hash)."""
     return sha256_json({"settings": settings, "message": message_digest})
+
+
+def answer_keys(settings: dict, message_digests: list[str]) -> list[str]:
+    """`answer_key` of many messages, the settings serialised once: the same text sha256_json
+    hashes ({"message": ..., "settings": ...} with sorted keys), so the same keys."""
+    tail = ', "settings": ' + json.dumps(settings, sort_keys=True, ensure_ascii=False) + "}"
+    return [hashlib.sha256(('{"message": ' + json.dumps(d, ensure_ascii=False) + tail).encode()).hexdigest()
+            for d in message_digests]
 
 
 def _truncate_torn_tail(path: Path) -> None:

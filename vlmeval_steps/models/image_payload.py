@@ -90,6 +90,7 @@ class EncodedImages:
         self._memory_size = 0
         self._digests: dict[tuple, str] = {}  # (path, size, mtime) -> sha256 of the file
         self._lock = threading.Lock()
+        self._pending: dict[str, threading.Lock] = {}
         self._disk_ok = True
         self.stats = dict(memory=0, disk=0, encoded=0)
 
@@ -127,6 +128,19 @@ class EncodedImages:
             if data is not None:
                 self.stats["memory"] += 1
                 return data
+            gate = self._pending.setdefault(key, threading.Lock())
+        with gate:  # requests for one image that arrive together: the first encodes, the rest wait for it
+            with self._lock:
+                data = self._memory.get(key)
+            if data is not None:
+                self.stats["memory"] += 1
+                return data
+            data = self._load_or_encode(key, path, img_size)
+        with self._lock:
+            self._pending.pop(key, None)
+        return data
+
+    def _load_or_encode(self, key: str, path: str, img_size: int) -> str:
         data = self._read(key)
         if data is None:
             data = encode_image(path, img_size)

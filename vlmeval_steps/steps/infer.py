@@ -24,7 +24,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..cache import AnswerCache, answer_key
+from ..cache import AnswerCache, answer_keys
 from ..config import generation_settings
 from ..errors import InputError
 from ..fileio import atomic_write_text, read_jsonl, write_jsonl
@@ -103,7 +103,7 @@ def run(prompts_path: str | Path, spec: dict, shard: int, num_shards: int, cache
     prompts = list(read_jsonl(prompts_path))
     rows = shard_rows(prompts, shard, num_shards)
     settings = generation_settings(spec)
-    keys = {id(r): answer_key(settings, r["digest"]) for r in rows}
+    keys = dict(zip(map(id, rows), answer_keys(settings, [r["digest"] for r in rows])))
     stats = dict(total=len(rows), cached=0, borrowed=0, asked=0, failed=0)
     usage_run: dict = {}
     with AnswerCache(cache_dir, writer=f"shard-{shard}-of-{num_shards}") as cache, ExitStack() as held:
