@@ -157,6 +157,25 @@ def run_one(base: str, prompts: Path, nproc: int, work: Path, tag: str) -> tuple
     return wall, cpu
 
 
+def run_judge(base: str, n: int, nproc: int, work: Path, tag: str) -> tuple[float, float]:
+    """The LLM judge's path: LLMJudge.ask from judge/parallel.py's row threads, replies cached."""
+    import pandas as pd
+
+    from vlmeval_steps.judge.llm import LLMJudge
+    from vlmeval_steps.judge.parallel import map_rows
+
+    rows = pd.DataFrame(dict(index=range(n), prompt=[f"Question {i}: which option does the answer name?"
+                                                     for i in range(n)]))
+    judge = LLMJudge({"model": "bench-judge", "api_base": base, "key": "sk-bench", "nproc": nproc, "retry": 3},
+                     cache_dir=work / f"judge-{tag}")
+    t_cpu, t0 = time.process_time(), time.perf_counter()
+    with judge:
+        replies = map_rows(lambda r: judge.ask(r["prompt"]), rows, judge)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - t_cpu
+    assert all(r == "A" for r in replies) and judge.stats["asked"] == n, judge.stats
+    return wall, cpu
+
+
 GOALS = [  # (what, run, field, goal, direction)
     ("client CPU ms per request, 45 KB image, img_size -1", None, "cpu_ms", 1.5, "<="),
     ("wall / ideal at 128 in flight, 200 ms server", (0.2, 128), "ratio", 1.15, "<="),
@@ -193,6 +212,7 @@ def main(argv=None) -> None:
     ap.add_argument("--runs", nargs="+", default=["0.2:1", "0.2:8", "0.2:32", "0.2:128", "0:128"],
                     help="latency:nproc pairs")
     ap.add_argument("--text-only", action="store_true", help="prompts without images (the client's own cost)")
+    ap.add_argument("--judge", action="store_true", help="the LLM judge's path instead (text prompts, row threads)")
     args = ap.parse_args(argv)
     if args.serve:
         serve(args.serve, args.latency)
@@ -218,7 +238,7 @@ def main(argv=None) -> None:
             first = first_encodings(images) if not args.text_only else 0.0
             prompts = {n: make_prompts(work, n, images, args.text_only) for n in {args.n, args.n1}}
             print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, python {sys.version.split()[0]}; "
-                  + ("text only" if args.text_only else
+                  + ("the LLM judge's path, text prompts" if args.judge else "text only" if args.text_only else
                      f"{args.images} distinct 640x480 JPEGs of {min(sizes) // 1000}-{max(sizes) // 1000} KB, "
                      f"img_size -1; first encoding {first:.1f} ms CPU per image (once, then cached)"))
             print(f"{'latency':>7} {'nproc':>5} {'N':>6} {'wall s':>8} {'ideal s':>8} {'ratio':>6} {'req/s':>7} "
@@ -227,7 +247,8 @@ def main(argv=None) -> None:
                 proc, base = servers[latency]
                 n = args.n1 if nproc == 1 else args.n
                 server_count(base)  # reset
-                wall, cpu = run_one(base, prompts[n], nproc, work, f"{latency}-{nproc}")
+                run = run_judge if args.judge else (lambda b, p, k, w, t: run_one(b, prompts[n], k, w, t))
+                wall, cpu = run(base, n, nproc, work, f"{latency}-{nproc}")
                 seen = server_count(base)
                 # every request really sent, none twice (no retries in these runs)
                 assert seen == dict(requests=n, distinct=n), f"server saw {seen}, expected {n} distinct requests"
