@@ -7,7 +7,8 @@ failure and retry tests (and by the client benchmark); everything else runs agai
 Each request takes the next action from a script; when the script runs out, `default` is used.
 Actions: "ok" (a well-formed chat completion whose text is `reply`), ("429", seconds),
 "500", ("503", seconds), "400", "401", "404", "malformed", "reset", "echo_auth" (HTTP 500 whose
-body quotes the Authorization header back), ("sleep", seconds) then ok.
+body quotes the Authorization header back), ("sleep", seconds) then ok, "chunked" (ok, in chunked
+transfer encoding), "ok_then_close" (ok, then the socket is closed as an idle keep-alive times out).
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ class FailingServer:
                 raw = self.rfile.read(length)
                 with owner._lock:
                     owner.requests.append(dict(time=time.time(), headers={k.lower(): v for k, v in self.headers.items()},
-                                               body=json.loads(raw or b"{}")))
+                                               body=json.loads(raw or b"{}"), raw=raw))
                     action = owner.script.pop(0) if owner.script else owner.default
                 owner.handle(self, action)
 
@@ -78,6 +79,20 @@ class FailingServer:
             name = "ok"
         if name == "ok":
             self.send(h, 200, json.dumps(self.completion(body)).encode())
+        elif name == "ok_then_close":
+            self.send(h, 200, json.dumps(self.completion(body)).encode())
+            h.wfile.flush()
+            h.close_connection = True  # no "Connection: close" said: the client learns it on its next request
+        elif name == "chunked":
+            payload = json.dumps(self.completion(body)).encode()
+            h.send_response(200)
+            h.send_header("content-type", "application/json")
+            h.send_header("transfer-encoding", "chunked")
+            h.end_headers()
+            for i in range(0, len(payload), 50):
+                piece = payload[i:i + 50]
+                h.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            h.wfile.write(b"0\r\n\r\n")
         elif name == "429":
             self.send(h, 429, b'{"error": {"message": "rate limited"}}', {"retry-after": str(arg)})
         elif name == "503":

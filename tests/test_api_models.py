@@ -9,6 +9,8 @@ import re
 
 import pytest
 
+from vlmeval_steps.fileio import read_jsonl
+
 pytestmark = pytest.mark.slow
 
 
@@ -87,3 +89,67 @@ def test_api_model_answers_what_the_local_model_answers_on_the_same_pixels(workf
     workflow.snakemake("--forcerun", "infer", api_acc)
     assert openai_server.requests_served() - before == n_rows
     assert read_predictions(workflow.root / "results/TinyAPI/DemoShapes.tsv") == api
+
+
+def _mmbench_pair(workflow):
+    """MMBench_DEV_EN and a v1.1 that shares most questions: 3 with another image, 2 dropped, 4 added."""
+    import pandas as pd
+
+    from vlmeval_steps.fileio import md5_of
+
+    data = pd.read_csv(workflow.root / "demo/DemoShapes.tsv", sep="\t", dtype=str)
+    data = data[data["image"].str.len() > 64].head(27).reset_index(drop=True)  # rows with their own image
+    v10 = data.head(20)
+    v11 = pd.concat([data.iloc[2:20], data.iloc[20:24]]).reset_index(drop=True)
+    v11.loc[:2, "image"] = data["image"].iloc[24:27].to_list()  # same text, other image bytes
+    entries = {}
+    for name, frame in (("MMBench_DEV_EN", v10), ("MMBench_DEV_EN_V11", v11)):
+        path = workflow.root / f"demo/{name}.tsv"
+        frame.to_csv(path, sep="\t", index=False)
+        entries[name] = {"url": f"demo/{name}.tsv", "md5": md5_of(path), "type": "MCQ"}
+    return entries
+
+
+def _digests(workflow, dataset):
+    return [r["digest"] for r in read_jsonl(workflow.root / f"resources/prompts/{dataset}/default.jsonl")]
+
+
+def test_a_question_is_asked_once_across_datasets(workflow, openai_server):
+    """MMBench_DEV_EN then MMBench_DEV_EN_V11: the second sends only the rows that differ (counted by
+    the server), its provenance says how many answers came from the first; another generation
+    setting asks everything again."""
+    cfg = workflow.config()
+    cfg["models"] = ["TinyAPI"]
+    cfg["datasets"] = ["MMBench_DEV_EN"]
+    cfg["custom_datasets"].update(_mmbench_pair(workflow))
+    cfg["custom_models"] = {"TinyAPI": api_entry(openai_server)}
+    workflow.write_config(cfg)
+    before = openai_server.requests_served()
+    workflow.snakemake()
+    assert openai_server.requests_served() - before == 20
+
+    cfg["datasets"] = ["MMBench_DEV_EN", "MMBench_DEV_EN_V11"]
+    workflow.write_config(cfg)
+    workflow.snakemake()
+    # the questions (text and image bytes) v1.0 did not ask: the reworked and the new rows
+    v10 = set(_digests(workflow, "MMBench_DEV_EN"))
+    v11 = _digests(workflow, "MMBench_DEV_EN_V11")
+    new = sum(d not in v10 for d in v11)
+    assert len(v11) == 22 and 4 <= new <= 7
+    assert openai_server.requests_served() - before == 20 + new
+    prov = json.loads((workflow.root / "results/TinyAPI/MMBench_DEV_EN_V11_provenance.json").read_text())
+    assert prov["answers_from_other_datasets"] == 22 - new
+    first = json.loads((workflow.root / "results/TinyAPI/MMBench_DEV_EN_provenance.json").read_text())
+    assert first["answers_from_other_datasets"] == 0
+    # a forced rerun asks nothing: the dataset's own answers and the borrowed ones
+    workflow.snakemake("--forcerun", "infer", "results/TinyAPI/MMBench_DEV_EN_V11_acc.csv")
+    assert openai_server.requests_served() - before == 20 + new
+
+    # a generation setting changed: every question of v1.1 is asked again, none borrowed
+    cfg["custom_models"]["TinyAPI"]["max_tokens"] = 6
+    cfg["datasets"] = ["MMBench_DEV_EN_V11"]
+    workflow.write_config(cfg)
+    workflow.snakemake()
+    assert openai_server.requests_served() - before == 20 + new + 22
+    prov = json.loads((workflow.root / "results/TinyAPI/MMBench_DEV_EN_V11_provenance.json").read_text())
+    assert prov["answers_from_other_datasets"] == 0

@@ -62,7 +62,8 @@ def test_text_only_and_reasoning_models(tmp_path):
         model(srv).generate(["one", "two"])
         model(srv, model="o3-mini", max_tokens=9).generate("x")
     first, second = (r["body"] for r in srv.requests)
-    assert first["messages"] == [{"role": "user", "content": "one\ntwo"}]
+    # upstream sends a text-only message as one text part, not a plain string
+    assert first["messages"] == [{"role": "user", "content": [{"type": "text", "text": "one\ntwo"}]}]
     assert second["max_completion_tokens"] == 9 and "temperature" not in second and "max_tokens" not in second
 
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from vlmeval_steps.cache import AnswerCache, answer_key
+from vlmeval_steps.cache import AnswerCache, answer_key, answer_keys
 from vlmeval_steps.errors import InputError
 
 
@@ -77,3 +77,9 @@ def test_appends_are_fsynced(tmp_path, monkeypatch):
     with AnswerCache(tmp_path, "w") as c:
         c.put(dict(key="k", index=1, prediction="A", ok=True))
     assert synced
+
+
+def test_keys_in_bulk_equal_single_keys():
+    settings = {"class": "OpenAIAPI", "model": "m", "temperature": 0, "extra": {"b": 1, "a": [1, "é"]}}
+    digests = ["d1", "é-2", 'quote"3']
+    assert answer_keys(settings, digests) == [answer_key(settings, d) for d in digests]

@@ -6,13 +6,19 @@ locked with flock, and reads every file in the folder: no two processes ever app
 file, which keeps it safe on shared filesystems where O_APPEND is not atomic (NFS), with no
 database. A torn last line (a crash mid-write) is cut off when the writer reopens its file.
 The folder lives beside the declared outputs, so Snakemake never deletes it.
+
+`borrow` reads answers from other folders of the same model (its other datasets): the key is the
+model's settings and the message content, so an equal key is the same question, whichever
+benchmark asked it. Only successes are borrowed, and only for the keys asked about.
 """
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import logging
 import os
+import re
 from pathlib import Path
 
 from .errors import InputError
@@ -20,10 +26,21 @@ from .fileio import dumps_line, sha256_json
 
 log = logging.getLogger(__name__)
 
+# records are written with sorted keys, so "key" is found without parsing the whole line
+_KEY = re.compile(r'"key": "([^"]+)"')
+
 
 def answer_key(settings: dict, message_digest: str) -> str:
     """What produced an answer: the generation settings and the message (images by hash)."""
     return sha256_json({"settings": settings, "message": message_digest})
+
+
+def answer_keys(settings: dict, message_digests: list[str]) -> list[str]:
+    """`answer_key` of many messages, the settings serialised once: the same text sha256_json
+    hashes ({"message": ..., "settings": ...} with sorted keys), so the same keys."""
+    tail = ', "settings": ' + json.dumps(settings, sort_keys=True, ensure_ascii=False) + "}"
+    return [hashlib.sha256(('{"message": ' + json.dumps(d, ensure_ascii=False) + tail).encode()).hexdigest()
+            for d in message_digests]
 
 
 def _truncate_torn_tail(path: Path) -> None:
@@ -76,11 +93,45 @@ class AnswerCache:
         return rec is not None and (rec.get("ok", True) or keep_failed)
 
     def put(self, record: dict) -> None:
-        line = dumps_line(record).encode("utf-8")
-        self._fh.write(line)
+        self.put_many([record])
+
+    def put_many(self, records: list[dict]) -> None:
+        """Append records with one write and one fsync (answers that arrived together)."""
+        if not records:
+            return
+        self._fh.write("".join(dumps_line(r) for r in records).encode("utf-8"))
         self._fh.flush()
         os.fsync(self._fh.fileno())
-        self.entries[record["key"]] = record
+        for record in records:
+            self.entries[record["key"]] = record
+
+    def borrow(self, directories, keys: set[str]) -> int:
+        """Successful answers for `keys` from other folders (another dataset's cache of the same
+        model), added to this cache's view (not to its file). Returns how many were borrowed."""
+        wanted = {k for k in keys if not self.answered(k)}
+        borrowed = 0
+        for directory in directories:
+            for path in sorted(Path(directory).glob("*.jsonl")):
+                if not wanted:
+                    return borrowed
+                try:
+                    fh = open(path, encoding="utf-8", errors="replace")
+                except OSError:
+                    continue
+                with fh:
+                    for line in fh:
+                        m = _KEY.search(line)
+                        if not m or m[1] not in wanted:
+                            continue
+                        try:
+                            rec = json.loads(line)
+                        except json.JSONDecodeError:  # a line another writer is still appending
+                            continue
+                        if rec.get("key") == m[1] and rec.get("ok", True):
+                            self.entries[m[1]] = rec
+                            wanted.discard(m[1])
+                            borrowed += 1
+        return borrowed
 
     def close(self) -> None:
         if not self._fh.closed:

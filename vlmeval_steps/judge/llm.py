@@ -17,6 +17,10 @@ Each reply is cached under a key of the judge's identity (its result-deciding se
 resolved version), the prompt, the temperature, the token limit and the attempt number, in a
 folder outside Snakemake's outputs (work/cache/judge/{judge}/{dataset}/). A rerun or a re-score
 makes no request that was answered before; a failed request is asked again next time.
+
+Requests take the same path as an API model's (models/openai_api.py): upstream's request bytes,
+coroutines on the process's one event loop, a thin HTTP/1.1 client; the row threads of
+judge/parallel.py only wait for their replies.
 """
 from __future__ import annotations
 
@@ -193,6 +197,7 @@ class LLMJudge:
             return answer if ok else None
 
     def close(self) -> None:
+        self.client.close()
         if self.cache is not None:
             self.cache.close()
 

@@ -10,12 +10,18 @@ it as failed instead of scoring it.
   retry_after: seconds  the server asked us to wait at least this long (HTTP 429/503 Retry-After)
 An APIConfigError raised by generate_inner (bad key, wrong URL or model id) stops every
 request of the job: retrying it per sample would only repeat the same error thousands of times.
+
+`agenerate` is the same retry loop as a coroutine, for the infer stage's event loop
+(models/aio.py). It awaits `agenerate_inner`; an adapter that only has the synchronous
+`generate_inner` (a port of an upstream adapter) has it run in a thread of its own.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from ..errors import InputError
 from ..judge.matching import FAIL_MSG
@@ -47,6 +53,8 @@ class BaseAPI:
         self.default_kwargs = kwargs
         # set when one request hits an APIConfigError: the others stop retrying at once
         self.aborted = threading.Event()
+        self._threads: ThreadPoolExecutor | None = None  # for a sync generate_inner under agenerate
+        self.concurrency = 4  # requests the caller keeps in flight (the infer stage sets nproc)
 
     def use_custom_prompt(self, dataset) -> bool:
         return False
@@ -69,6 +77,18 @@ class BaseAPI:
             delay = max(delay, min(float(retry_after), MAX_RETRY_AFTER))
         return delay
 
+    def _verdict(self, attempt: int, ret_code, answer, last_log):
+        """After one attempt: (answer, ok, log) when the request is done, else the seconds to wait."""
+        if ret_code == 0 and answer and self.fail_msg not in answer:
+            return answer, True, last_log
+        retryable = not (isinstance(last_log, dict) and last_log.get("retryable") is False)
+        if self.verbose:
+            log.warning("%s attempt %d/%d failed: %s", type(self).__name__, attempt + 1, self.retry,
+                        _short(last_log))
+        if not retryable or attempt + 1 == self.retry:
+            return self.fail_msg, False, last_log
+        return self.backoff(attempt, last_log)
+
     def generate(self, message, **kwargs):
         """(answer, ok, info). ok is False when every attempt failed; answer is then FAIL_MSG."""
         message = normalise_message(message)
@@ -77,23 +97,56 @@ class BaseAPI:
         for attempt in range(self.retry):
             if self.aborted.is_set():
                 return self.fail_msg, False, "aborted: another request hit a configuration error"
+            ret_code, answer = -1, None
             try:
                 ret_code, answer, last_log = self.generate_inner(message, **kwargs)
-                if ret_code == 0 and answer and self.fail_msg not in answer:
-                    return answer, True, last_log
             except APIConfigError:
                 self.aborted.set()
                 raise
             except Exception as exc:  # the retry loop must survive any client error
                 last_log = f"{type(exc).__name__}: {exc}"
-            retryable = not (isinstance(last_log, dict) and last_log.get("retryable") is False)
-            if self.verbose:
-                log.warning("%s attempt %d/%d failed: %s", type(self).__name__, attempt + 1, self.retry,
-                            _short(last_log))
-            if not retryable or attempt + 1 == self.retry:
-                break
+            verdict = self._verdict(attempt, ret_code, answer, last_log)
+            if isinstance(verdict, tuple):
+                return verdict
             # Event.wait instead of sleep, so an abort wakes every waiting thread at once
-            if self.aborted.wait(self.backoff(attempt, last_log)):
+            if self.aborted.wait(verdict):
+                break
+        return self.fail_msg, False, last_log
+
+    async def agenerate_inner(self, inputs, **kwargs):
+        """The synchronous generate_inner in a thread (adapters without a native coroutine)."""
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(max_workers=max(1, self.concurrency),
+                                               thread_name_prefix=type(self).__name__)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._threads, lambda: self.generate_inner(inputs, **kwargs))
+
+    async def agenerate(self, message, **kwargs):
+        """`generate` as a coroutine: the same attempts, verdicts and backoff."""
+        message = normalise_message(message)
+        kwargs = {**self.default_kwargs, **kwargs}
+        last_log = None
+        for attempt in range(self.retry):
+            if self.aborted.is_set():
+                return self.fail_msg, False, "aborted: another request hit a configuration error"
+            ret_code, answer = -1, None
+            try:
+                ret_code, answer, last_log = await self.agenerate_inner(message, **kwargs)
+            except APIConfigError:
+                self.aborted.set()
+                raise
+            except Exception as exc:  # the retry loop must survive any client error
+                last_log = f"{type(exc).__name__}: {exc}"
+            verdict = self._verdict(attempt, ret_code, answer, last_log)
+            if isinstance(verdict, tuple):
+                return verdict
+            deadline = asyncio.get_running_loop().time() + verdict
+            while not self.aborted.is_set():  # wake within 0.1 s of an abort
+                left = deadline - asyncio.get_running_loop().time()
+                if left <= 0:
+                    break
+                await asyncio.sleep(min(left, 0.1))
+            if self.aborted.is_set():
                 break
         return self.fail_msg, False, last_log
 

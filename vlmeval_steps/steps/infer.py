@@ -7,25 +7,30 @@ when the cache answers the whole shard. An API answer that still fails after its
 cached and written as failed (ok=false), and the job then exits non-zero so that no score is
 made from it and the next run asks again for just those rows; with keep_failed the job
 succeeds and they count as wrong, as upstream. Token usage goes to `<out>.usage.json`.
+
+An API model's answers do not depend on the dataset's name, so its answer cache is shared
+across datasets: before asking, the shard borrows answers with the same key from the model's
+other dataset folders (work/cache/{model}/*), and counts them (`borrowed`, which the provenance
+reports as answers_from_other_datasets). API requests run as coroutines on one event loop
+(models/aio.py), `nproc` in flight; answers that arrive together are appended with one fsync.
 """
 from __future__ import annotations
 
 import json
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import ExitStack
 from pathlib import Path
 
 from tqdm import tqdm
 
-from ..cache import AnswerCache, answer_key
+from ..cache import AnswerCache, answer_keys
 from ..config import generation_settings
 from ..errors import InputError
 from ..fileio import atomic_write_text, read_jsonl, write_jsonl
 from ..gpu import claim_gpus, gpus_needed
 from ..judge.matching import FAIL_MSG
-from ..models import build_model
+from ..models import adapter_class, aio, build_model
 from ..models.multiturn import is_dialog
 
 log = logging.getLogger(__name__)
@@ -41,35 +46,51 @@ def _ask_local(model, rows, dataset, batch_size):
     for start in range(0, len(rows), batch_size):
         batch = rows[start:start + batch_size]
         answers = model.generate_batch([r["message"] for r in batch], dataset=dataset)
-        for row, answer in zip(batch, answers):
-            yield row, dict(prediction=answer, ok=True)
+        yield [(row, dict(prediction=answer, ok=True)) for row, answer in zip(batch, answers)]
+
+
+def _record(answer, ok, info) -> dict:
+    rec = dict(prediction=answer, ok=ok)
+    if not ok:
+        rec["error"] = str(info.get("error", info) if isinstance(info, dict) else info)[:500]
+        # transport trouble (not a request the server rejects): counts towards "endpoint down"
+        rec["transient"] = not (isinstance(info, dict) and info.get("retryable") is False)
+    elif isinstance(info, dict) and "usage" in info:
+        rec["usage"] = info["usage"]
+    return rec
 
 
 def _ask_api(model, rows, dataset, nproc):
-    """`nproc` requests in flight; answers are yielded as they arrive (so cached at once)."""
-    def one(row):
-        answer, ok, info = model.generate(row["message"], dataset=dataset)
-        rec = dict(prediction=answer, ok=ok)
-        if not ok:
-            rec["error"] = str(info.get("error", info) if isinstance(info, dict) else info)[:500]
-            # transport trouble (not a request the server rejects): counts towards "endpoint down"
-            rec["transient"] = not (isinstance(info, dict) and info.get("retryable") is False)
-        elif isinstance(info, dict) and "usage" in info:
-            rec["usage"] = info["usage"]
-        return row, rec
+    """`nproc` requests in flight on the API loop; yields lists of (row, record) as they arrive."""
+    model.concurrency = max(1, nproc)
 
-    pool = ThreadPoolExecutor(max_workers=max(1, nproc))
+    async def one(row):
+        return row, _record(*await model.agenerate(row["message"], dataset=dataset))
+
+    # an APIConfigError (bad key, wrong URL) ends the job here; closing the stream drops the rest
+    yield from aio.stream(one, rows, nproc)
+
+
+def answers_shared_across_datasets(spec: dict) -> bool:
+    """API adapters ignore the dataset's name; a local adapter may not (upstream's change their
+    generation settings per dataset), so their answers stay with their dataset."""
+    cls = adapter_class(spec["class"])
+    return bool(getattr(cls, "is_api", False)) and not getattr(cls, "ANSWERS_DEPEND_ON_DATASET", False)
+
+
+def other_dataset_folders(cache_dir: str | Path) -> list[Path]:
+    """The model's other datasets' answer caches: the sibling folders of work/cache/{model}/{dataset}."""
+    here = Path(cache_dir).resolve()
     try:
-        futures = [pool.submit(one, r) for r in rows]
-        for fut in as_completed(futures):
-            yield fut.result()  # an APIConfigError (bad key, wrong URL) ends the job here
-    finally:
-        # on an error or a kill: drop the queued requests instead of sending them all first
-        pool.shutdown(wait=True, cancel_futures=True)
+        return sorted(p for p in here.parent.iterdir() if p.is_dir() and p.resolve() != here)
+    except OSError:
+        return []
 
 
 def _ask_dialogs(model, rows, dataset, nproc):
     """Multi-turn rows (MMDU): every turn answered with the conversation so far (models/multiturn.py)."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
     from ..models.multiturn import chat_mt
 
     def one(row):
@@ -83,11 +104,11 @@ def _ask_dialogs(model, rows, dataset, nproc):
 
     if not getattr(model, "is_api", False):
         for row in rows:
-            yield one(row)
+            yield [one(row)]
         return
     with ThreadPoolExecutor(max_workers=max(1, nproc)) as pool:
         for fut in as_completed([pool.submit(one, r) for r in rows]):
-            yield fut.result()
+            yield [fut.result()]
 
 
 def add_usage(total: dict, usage: dict | None) -> None:
@@ -107,46 +128,55 @@ def run(prompts_path: str | Path, spec: dict, shard: int, num_shards: int, cache
     prompts = list(read_jsonl(prompts_path))
     rows = shard_rows(prompts, shard, num_shards)
     settings = generation_settings(spec)
-    keys = {id(r): answer_key(settings, r["digest"]) for r in rows}
-    stats = dict(total=len(rows), cached=0, asked=0, failed=0)
+    keys = dict(zip(map(id, rows), answer_keys(settings, [r["digest"] for r in rows])))
+    stats = dict(total=len(rows), cached=0, borrowed=0, asked=0, failed=0)
     usage_run: dict = {}
     with AnswerCache(cache_dir, writer=f"shard-{shard}-of-{num_shards}") as cache, ExitStack() as held:
+        if answers_shared_across_datasets(spec):
+            stats["borrowed"] = cache.borrow(other_dataset_folders(cache_dir), set(keys.values()))
         todo = [r for r in rows if not cache.answered(keys[id(r)], keep_failed)]
-        stats["cached"] = len(rows) - len(todo)
-        log.info("shard %d/%d of %s: %d rows, %d answered in the cache, %d to ask", shard, num_shards, dataset,
-                 len(rows), stats["cached"], len(todo))
+        stats["cached"] = len(rows) - len(todo) - stats["borrowed"]
+        log.info("shard %d/%d of %s: %d rows, %d answered in the cache, %d by another dataset's run, %d to ask",
+                 shard, num_shards, dataset, len(rows), stats["cached"], stats["borrowed"], len(todo))
         if todo:
             t0 = time.time()
             # hold free GPU ids (CUDA_VISIBLE_DEVICES) from before the model loads until the shard is done
             held.enter_context(claim_gpus(gpus_needed(spec)))
             model = build_model(spec)
+            if hasattr(model, "close"):
+                held.callback(model.close)
             log.info("model %s ready in %.1fs", spec["class"], time.time() - t0)
-            answers = (_ask_api(model, todo, dataset, int(spec.get("nproc", 4))) if getattr(model, "is_api", False)
-                       else _ask_local(model, todo, dataset, int(spec.get("batch_size", 1))))
             if is_dialog(todo[0]["message"]):  # multi-turn benchmarks (issue 11: MMDU)
                 answers = _ask_dialogs(model, todo, dataset, int(spec.get("nproc", 4)))
+            elif getattr(model, "is_api", False):
+                answers = _ask_api(model, todo, dataset, int(spec.get("nproc", 4)))
+            else:
+                answers = _ask_local(model, todo, dataset, int(spec.get("batch_size", 1)))
+            held.callback(answers.close)  # on an error: cancel what is in flight, send nothing more
             t_ask, new_failed, streak = time.time(), 0, 0
             down_after = max(10, 2 * int(spec.get("nproc", 4)))
-            with tqdm(answers, total=len(todo), desc=f"infer {dataset} shard {shard}", unit="sample",
-                      mininterval=1.0) as bar:
-                for row, rec in bar:
-                    transient = rec.pop("transient", False)
-                    cache.put(dict(key=keys[id(row)], index=row["index"], **rec))
-                    stats["asked"] += 1
-                    add_usage(usage_run, rec.get("usage"))
-                    if rec["ok"]:
-                        streak = 0
-                        continue
-                    new_failed += 1
-                    bar.set_postfix(failed=new_failed, refresh=False)
-                    log.warning("index %s failed after all retries: %s", row["index"], rec.get("error"))
-                    streak = streak + 1 if transient else 0
-                    if streak >= down_after:  # stop, rather than retry every remaining sample for hours
-                        model.aborted.set()
-                        raise InputError(f"{streak} requests in a row failed after all retries; the endpoint "
-                                         f"looks down or overloaded (last error: {rec.get('error')}). The "
-                                         f"{stats['asked'] - new_failed} answers that arrived are cached; run again "
-                                         "when it is back.")
+            with tqdm(total=len(todo), desc=f"infer {dataset} shard {shard}", unit="sample", mininterval=1.0) as bar:
+                for batch in answers:
+                    transient = [rec.pop("transient", False) for _, rec in batch]
+                    cache.put_many([dict(key=keys[id(row)], index=row["index"], dataset=dataset, **rec)
+                                    for row, rec in batch])
+                    bar.update(len(batch))
+                    for (row, rec), was_transient in zip(batch, transient):
+                        stats["asked"] += 1
+                        add_usage(usage_run, rec.get("usage"))
+                        if rec["ok"]:
+                            streak = 0
+                            continue
+                        new_failed += 1
+                        bar.set_postfix(failed=new_failed, refresh=False)
+                        log.warning("index %s failed after all retries: %s", row["index"], rec.get("error"))
+                        streak = streak + 1 if was_transient else 0
+                        if streak >= down_after:  # stop, rather than retry every remaining sample for hours
+                            model.aborted.set()
+                            raise InputError(f"{streak} requests in a row failed after all retries; the endpoint "
+                                             f"looks down or overloaded (last error: {rec.get('error')}). The "
+                                             f"{stats['asked'] - new_failed} answers that arrived are cached; run "
+                                             "again when it is back.")
             stats["ask_seconds"] = round(time.time() - t_ask, 3)
         results, usage_all = [], {}
         for r in rows:
@@ -158,7 +188,7 @@ def run(prompts_path: str | Path, spec: dict, shard: int, num_shards: int, cache
                 result["error"] = rec["error"]
             results.append(result)
     write_jsonl(out, results)
-    if usage_run or usage_all:
+    if usage_run or usage_all or stats["borrowed"]:
         write_usage(out, dict(stats, usage_this_run=usage_run, usage_answers=usage_all))
     log.info("shard %d/%d of %s done: %s; tokens this run: %s; tokens behind all answers: %s", shard, num_shards,
              dataset, stats, usage_run or "-", usage_all or "-")

@@ -82,6 +82,19 @@ def _stem(out: Path) -> str:
     return out.name[: -len("_acc.csv")] if out.name.endswith("_acc.csv") else out.stem
 
 
+def answers_from_other_datasets(paths: list[str]) -> int:
+    """Answers the infer jobs took from the same model's run on another dataset (same question)."""
+    total = 0
+    for path in paths:
+        if "/judged/" in Path(path).as_posix():
+            continue
+        try:
+            total += int(json.loads(Path(path).read_text(encoding="utf-8")).get("borrowed") or 0)
+        except (OSError, ValueError, TypeError):
+            continue
+    return total
+
+
 def run(info: DatasetInfo, predictions: str | Path, extracted: str | Path, out: str | Path,
         provenance_out: str | Path | None = None, judge_name: str = "exact_matching",
         provenance: dict | None = None) -> pd.DataFrame:
@@ -105,9 +118,11 @@ def run(info: DatasetInfo, predictions: str | Path, extracted: str | Path, out: 
     if provenance_out:
         failed = int(sum(FAIL_MSG in p for p in data["prediction"]))
         provenance = dict(provenance or {})
-        usage = token_usage(provenance.pop("usage_files", None) or [])
+        usage_files = provenance.pop("usage_files", None) or []
+        usage = token_usage(usage_files)
         if usage:
             provenance["token_usage"] = usage
+        provenance["answers_from_other_datasets"] = answers_from_other_datasets(usage_files)
         record = dict(provenance, dataset=info.name, dataset_type=info.type, dataset_md5=info.md5,
                       judge=judge_name, rows=len(data), failed_predictions=failed,
                       rows_without_answer=len(rows_without_answer(data)),
