@@ -3,6 +3,7 @@ import functools
 import json
 import re
 import sys
+from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
@@ -112,6 +113,7 @@ def shard_files(model, dataset):
 
 def gpus(model):
     # the same count the infer step claims with (vlmeval_steps/gpu.py)
+    check_array_gpus()
     return gpus_needed(model_spec(model))
 
 
@@ -152,3 +154,97 @@ def print_results_location():
     message = results_message(configured_pairs())
     if message:
         print(message)
+
+
+# ---- Where each job runs under a cluster executor (README "What runs where on SLURM") ----
+# Snakemake decides local-or-queued per rule, so work that differs in kind is split by wildcard
+# constraints into a queued rule and a local one with the same body (`use rule ... with:`).
+# Without a cluster executor every job runs locally and the split changes nothing.
+NEVER = "(?!)"  # a wildcard constraint that matches nothing: a rule with no jobs in this config
+
+
+def _model_kinds():
+    """Configured and named models split into (local models, API models)."""
+    local, api = [], []
+    for name in PLAN.model_names():
+        try:
+            (local if is_local(PLAN.model(name)) else api).append(name)
+        except InputError:
+            local.append(name)  # a broken entry fails later, with its message, if it is used
+    return local, api
+
+
+LOCAL_MODELS, API_MODELS = _model_kinds()
+
+
+def _rule_based_judges():
+    """Judge names (as file names show them) that only apply rules: judge_llm handles the others."""
+    from vlmeval_steps.judge.llm import EXACT_MATCHING
+
+    names = {EXACT_MATCHING}
+    for d in config.get("datasets") or []:
+        judge = _check(PLAN.judge, d)
+        if judge["model"] == EXACT_MATCHING:
+            names.add(judge_name(judge))
+    return sorted(names)
+
+
+RULE_BASED_JUDGES = _rule_based_judges()
+
+# prompt-build decodes every image of a dataset: above this size (MB of TSV) it is a queued job
+PROMPTS_QUEUE_MB = float(config.get("prompts_queue_mb", 100))
+
+
+def _dataset_mb(name):
+    """The TSV's size: the data root's copy, else a local source file; None when not yet known."""
+    path = Path(tsv_path(name))
+    if not path.is_file():
+        url = PLAN.dataset(name).url
+        path = Path(url[len("file://"):]) if url.startswith("file://") else None
+    return path.stat().st_size / 2**20 if path is not None and path.is_file() else None
+
+
+def _large_datasets():
+    # a dataset not downloaded yet counts as large: the next run, with its TSV at hand, knows
+    large = []
+    for name in PLAN.dataset_names():
+        try:
+            mb = _dataset_mb(name)
+        except InputError:
+            continue
+        if mb is None or mb > PROMPTS_QUEUE_MB:
+            large.append(name)
+    return large
+
+
+LARGE_DATASETS = _large_datasets()
+
+
+def constraint(names, dataset=False):
+    """A wildcard constraint matching exactly these names (datasets: also with a _limitN suffix)."""
+    if not names:
+        return NEVER
+    alternatives = _alternatives(names)
+    return f"(?:{alternatives})(?:_limit[1-9][0-9]*)?" if dataset else f"(?:{alternatives})"
+
+
+def small_datasets():
+    large = set(LARGE_DATASETS)
+    return [d for d in PLAN.dataset_names() if d not in large]
+
+
+@functools.cache
+def check_array_gpus():
+    """The SLURM plugin gives a job array the first job's resources: all its models must ask alike.
+    Called from the infer rule's resources: the executor's settings are known by then."""
+    settings = getattr(workflow, "executor_settings", None)
+    arrays = str(getattr(settings, "array_jobs", None) or "").replace(";", ",").split(",")
+    if not {"infer", "all"} & {a.strip() for a in arrays}:
+        return
+    counts = {m: gpus_needed(model_spec(m)) for m in config.get("models") or [] if m in set(LOCAL_MODELS)}
+    if len(set(counts.values())) > 1:
+        raise WorkflowError(
+            f"--slurm-array-jobs covers infer, but these models ask for different numbers of GPUs: {counts}. "
+            "The SLURM plugin gives a whole array the first job's resources; run them in separate runs or "
+            "drop `slurm-array-jobs` (workflow/profiles/slurm/profile.yaml).")
+

@@ -2,6 +2,8 @@
 
 
 rule judge:
+    wildcard_constraints:
+        judge=constraint(RULE_BASED_JUDGES),  # rules only: seconds; LLM judges: judge_llm
     input:
         predictions="results/{model}/{dataset}.tsv",
     output:
@@ -20,6 +22,16 @@ rule judge:
         "{VS} judge --dataset {wildcards.dataset} --dataset-spec {params.dataset:q}"
         " --predictions {input.predictions:q} --judge-spec {params.spec:q} --cache-dir {params.cache:q}"
         " --out {output:q} --log {log:q}"
+
+
+# an LLM judge (rules first, the LLM on the misses): runs on the submitting node unless the profile
+# queues it. Every judge name matches here; the ruleorder gives rule-based ones to `judge`.
+use rule judge as judge_llm with:
+    wildcard_constraints:
+        judge=r"[A-Za-z0-9._-]+",
+
+
+ruleorder: judge > judge_llm
 
 
 rule score:

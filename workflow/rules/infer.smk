@@ -10,6 +10,8 @@ def infer_inputs(wc):
 
 
 rule infer:
+    wildcard_constraints:
+        model=constraint(LOCAL_MODELS),  # a queued job with its GPUs; API models: infer_api
     input:
         unpack(infer_inputs),
     output:
@@ -27,6 +29,12 @@ rule infer:
         "{VS} infer --model {wildcards.model} --model-spec {params.spec:q} --dataset {wildcards.dataset}"
         " --prompts {input.prompts:q} --shard {wildcards.shard} --num-shards {wildcards.nshards}"
         " --cache-dir {params.cache:q} --out {output:q} --log {log:q}"
+
+
+# an API model's shard: network-bound, runs on the submitting node unless the profile queues it
+use rule infer as infer_api with:
+    wildcard_constraints:
+        model=constraint(API_MODELS),
 
 
 rule merge:
