@@ -46,5 +46,10 @@ rule all:
         SUMMARY_TARGETS if PLAN.targets() else [],  # results/summary.csv and report.html: seconds
 
 
+# Planning calls inspect.signature on every input, params and resources function once per job
+# (about a fifth of `snakemake -n` for 30,000 jobs, docs/scale.md); look each up once instead.
+cache_function_signatures(workflow.rules)
+
+
 onsuccess:
     print_results_location()

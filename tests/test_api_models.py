@@ -28,7 +28,7 @@ def test_api_model_scores_like_the_local_model(workflow, openai_server):
     workflow.write_config(cfg)
     # an API model's infer job holds no GPU (resources gpu=0), without anything said in its entry
     dry = workflow.snakemake("-n", "results/TinyAPI/DemoShapes_acc.csv")
-    jobs = re.findall(r"rule infer:\n((?:    .*\n)+)", dry.stdout + dry.stderr)
+    jobs = re.findall(r"rule infer_api:\n((?:    .*\n)+)", dry.stdout + dry.stderr)
     assert jobs and all("model=TinyAPI" in j and re.search(r"resources: .*\bgpu=0\b", j) for j in jobs)
     before = openai_server.requests_served()
     workflow.snakemake()
@@ -50,6 +50,6 @@ def test_api_model_scores_like_the_local_model(workflow, openai_server):
 
     # nothing to do on a rerun; a forced rerun of inference is answered by the cache
     assert workflow.planned() == {}
-    workflow.snakemake("--forcerun", "infer", "results/TinyAPI/DemoShapes_acc.csv")
+    workflow.snakemake("--forcerun", "infer_api", "results/TinyAPI/DemoShapes_acc.csv")
     assert openai_server.requests_served() - before == n_rows
     assert read_acc(workflow.root / "results/TinyAPI/DemoShapes_acc.csv") == local

@@ -47,6 +47,21 @@ class Untracked:
         return self.value
 
 
+def cache_function_signatures(rules):
+    """Give each rule's input, params and resources functions their parameters up front, through
+    Snakemake's own override (snakemake.common.overwrite_function_params), so planning does not
+    inspect them again for every job."""
+    import inspect
+
+    from snakemake.common import overwrite_function_params
+
+    for rule in rules:
+        for item in [*rule.input, *rule.params]:
+            item = getattr(item, "callable", item)  # unpack(f) holds f in a flagged string
+            if inspect.isfunction(item):
+                overwrite_function_params(item, inspect.signature(item).parameters)
+
+
 def _check(fn, *args):
     try:
         return fn(*args)
@@ -73,18 +88,24 @@ wildcard_constraints:
     judge=r"[A-Za-z0-9._-]+",
 
 
+@functools.cache
+# The helpers below are pure functions of the names in a job's wildcards, asked for by tens of
+# thousands of jobs at scale: each answer is computed once (docs/scale.md "Planning").
 def base(dataset):
     return split_limit(dataset)[0]
 
 
+@functools.cache
 def dataset_json(dataset):
     return json.dumps(_check(PLAN.dataset, dataset).__dict__)
 
 
+@functools.cache
 def dataset_md5(dataset):
     return _check(PLAN.dataset, dataset).md5 or ""
 
 
+@functools.cache
 def tsv_path(dataset):
     return f"{DATA_ROOT}/{base(dataset)}.tsv"
 
@@ -93,38 +114,71 @@ def model_spec(model):
     return _check(PLAN.model, model)
 
 
+@functools.cache
 def prompt_id(model, dataset):
     info = _check(PLAN.dataset, dataset)
     return _check(prompt_id_for, model_spec(model).get("prompt"), info.name, info.type)
 
 
+@functools.cache
 def prompts_path(model, dataset):
     return f"resources/prompts/{dataset}/{prompt_id(model, dataset)}.jsonl"
 
 
+@functools.cache
 def n_shards(model):
     return int(model_spec(model).get("shards", 1))
 
 
 def shard_files(model, dataset):
+    return list(_shard_files(model, dataset))
+
+
+@functools.cache
+def _shard_files(model, dataset):
     n = n_shards(model)
-    return [f"work/predictions/{model}/{dataset}/shard-{i}-of-{n}.jsonl" for i in range(n)]
+    return tuple(f"work/predictions/{model}/{dataset}/shard-{i}-of-{n}.jsonl" for i in range(n))
 
 
+@functools.cache
 def gpus(model):
     # the same count the infer step claims with (vlmeval_steps/gpu.py)
     check_array_gpus()
     return gpus_needed(model_spec(model))
 
 
+@functools.cache
+def model_settings_json(model):
+    """What changes a model's answers (never its key): the infer rule's rerun trigger."""
+    return json.dumps(generation_settings(model_spec(model)), sort_keys=True)
+
+
+@functools.cache
+def model_spec_json(model):
+    return json.dumps(model_spec(model))
+
+
+@functools.cache
+def judge_identity_json(dataset):
+    return json.dumps(judge_identity(judge_of(dataset)), sort_keys=True)
+
+
+@functools.cache
+def judge_spec_json(dataset):
+    return json.dumps(judge_of(dataset))
+
+
+@functools.cache
 def judge_of(dataset):
     return PLAN.judge(dataset)
 
 
+@functools.cache
 def judged_path(model, dataset):
     return f"work/judged/{model}/{dataset}.{judge_name(judge_of(dataset))}.jsonl"
 
 
+@functools.cache
 def provenance(model, dataset):
     return json.dumps(dict(
         model=model, model_settings=generation_settings(model_spec(model)), prompt_id=prompt_id(model, dataset),

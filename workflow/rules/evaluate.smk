@@ -10,9 +10,9 @@ rule judge:
         "work/judged/{model}/{dataset}.{judge}.jsonl",
     params:
         # the judge's identity: its settings and, for an LLM judge, the version it resolves to
-        settings=lambda wc: json.dumps(judge_identity(judge_of(wc.dataset)), sort_keys=True),
+        settings=lambda wc: judge_identity_json(wc.dataset),
         code=fingerprint("judge"),
-        spec=lambda wc: Untracked(json.dumps(judge_of(wc.dataset))),
+        spec=lambda wc: Untracked(judge_spec_json(wc.dataset)),
         dataset=lambda wc: Untracked(dataset_json(wc.dataset)),
         # replies are cached outside the outputs, so a rerun or a re-score asks nothing twice
         cache=lambda wc: f"work/cache/judge/{wc.judge}/{base(wc.dataset)}",

@@ -17,9 +17,9 @@ rule infer:
     output:
         "work/predictions/{model}/{dataset}/shard-{shard}-of-{nshards}.jsonl",
     params:
-        settings=lambda wc: json.dumps(generation_settings(model_spec(wc.model)), sort_keys=True),
+        settings=lambda wc: model_settings_json(wc.model),
         code=fingerprint("infer"),
-        spec=lambda wc: Untracked(json.dumps(model_spec(wc.model))),
+        spec=lambda wc: Untracked(model_spec_json(wc.model)),
         cache=lambda wc: f"work/cache/{wc.model}/{base(wc.dataset)}",
     resources:
         gpu=lambda wc: gpus(wc.model),
