@@ -271,7 +271,10 @@ def _large_datasets():
     return large
 
 
-LARGE_DATASETS = _large_datasets()
+# A queued job's own Snakemake (on a node, perhaps after the TSV arrived) must find the rule it was
+# sent for, whatever the sizes are now: there both prompt-build rules take every dataset, and the
+# ruleorder in data.smk settles a tie.
+LARGE_DATASETS = _large_datasets() if workflow.is_main_process else PLAN.dataset_names()
 
 
 def constraint(names, dataset=False):
@@ -283,6 +286,8 @@ def constraint(names, dataset=False):
 
 
 def small_datasets():
+    if not workflow.is_main_process:
+        return PLAN.dataset_names()
     large = set(LARGE_DATASETS)
     return [d for d in PLAN.dataset_names() if d not in large]
 

@@ -55,3 +55,6 @@ rule build_prompts:
 use rule build_prompts as build_prompts_large with:
     wildcard_constraints:
         dataset=constraint(LARGE_DATASETS, dataset=True),
+
+
+ruleorder: build_prompts > build_prompts_large
