@@ -143,10 +143,11 @@ def make_bare(root: Path, n_models: int, n_datasets: int, shards: int) -> None:
     (root / "Snakefile").write_text(BARE.format(models=models, datasets=datasets, shards=shards))
 
 
-def dry_run(root: Path) -> tuple[float, float, int]:
+def dry_run(root: Path, targets: list[str] = ()) -> tuple[float, float, int]:
     """Wall-clock and CPU seconds (user + system) of one `snakemake -n`, and the jobs it planned.
     CPU time is the steadier figure on a shared machine."""
-    cmd = [sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--quiet", "rules", "--workflow-profile", "none"]
+    cmd = [sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--quiet", "rules", "--workflow-profile", "none",
+           *targets]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
@@ -188,6 +189,7 @@ def main():
     ap.add_argument("--shards", type=int, default=4)
     ap.add_argument("--repeat", type=int, default=2, help="timed dry runs (the best is reported)")
     ap.add_argument("--profile-top", type=int, default=0, help="also profile one run and print the top N functions")
+    ap.add_argument("--one-model", action="store_true", help="plan one model's datasets, not the whole grid")
     ap.add_argument("--bare", action="store_true", help="time a bare Snakefile of the same DAG shape instead")
     ap.add_argument("--keep", type=Path, default=None, help="build the workflow copy here and keep it")
     args = ap.parse_args()
@@ -197,10 +199,12 @@ def main():
     try:
         if not (root / "Snakefile").exists():
             (make_bare if args.bare else make_workflow)(root, args.models, args.datasets, args.shards)
-        runs = [dry_run(root) for _ in range(args.repeat)]
+        # --one-model: what `vlmeval-steps run --model Model00` plans (every dataset of one model)
+        targets = [f"results/Model00/Bench{i:02d}_acc.csv" for i in range(args.datasets)] if args.one_model else []
+        runs = [dry_run(root, targets) for _ in range(args.repeat)]
         jobs = runs[0][2]
         wall, cpu = min(r[0] for r in runs), min(r[1] for r in runs)
-        print(f"{'bare Snakefile, ' if args.bare else ''}{args.models} models x {args.datasets} datasets x {args.shards} shards: {jobs} jobs planned; "
+        print(f"{'bare Snakefile, ' if args.bare else ''}{'one model of ' if args.one_model else ''}{args.models} models x {args.datasets} datasets x {args.shards} shards: {jobs} jobs planned; "
               f"snakemake -n: {wall:.1f} s wall, {cpu:.1f} s CPU (best of {len(runs)}; wall "
               f"{', '.join(f'{r[0]:.1f}' for r in runs)}; CPU {', '.join(f'{r[1]:.1f}' for r in runs)})")
         if args.profile_top:

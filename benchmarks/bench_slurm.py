@@ -30,7 +30,6 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 
-SUBMIT = re.compile(r"^\[(.+?)\]\n(?:.*\n)?.*(?:has been submitted with SLURM jobid|Submitted array job)", re.M)
 ALL_QUEUED = ["--groups", "build_prompts=bp-{dataset}-{prompt_id}", "merge=m-{model}-{dataset}",
               "judge=j-{model}-{dataset}-{judge}", "score=s-{model}-{dataset}"]
 
@@ -74,14 +73,13 @@ def run(root: Path, mode: str, init_seconds: int) -> dict:
     if proc.returncode != 0:
         sys.exit(f"{mode}: snakemake failed\n{out[-4000:]}")
     run_id = re.search(r"SLURM run ID: ([\w-]+)", out)[1]
-    entries = subprocess.run(["squeue", "-h", "--states=all", "--name", run_id, "-o", "%i %k"],
+    # SLURM's own record of the run's jobs (kept MinJobAge = 300 s after they end): %V = submit time
+    entries = subprocess.run(["squeue", "-h", "--states=all", "--name", run_id, "-o", "%i %V"],
                              capture_output=True, text=True, check=True).stdout.split("\n")
-    entries = [e for e in entries if e.strip()]
+    submitted = [time.mktime(time.strptime(e.split()[1], "%Y-%m-%dT%H:%M:%S")) for e in entries if e.strip()]
     sbatch = len(re.findall(r"has been submitted with SLURM jobid|Submitted array job", out))
-    stamps = [time.mktime(time.strptime(s.split(",")[0], "%Y-%m-%d %H:%M:%S")) for s in SUBMIT.findall(out)]
     last = max(p.stat().st_mtime for p in (root / "results").rglob("*") if p.is_file())
-    return dict(mode=mode, jobs=len(entries), sbatch=sbatch, total=total,
-                first_to_last=last - min(stamps) if stamps else float("nan"))
+    return dict(mode=mode, jobs=len(submitted), sbatch=sbatch, total=total, first_to_last=last - min(submitted))
 
 
 def main():
