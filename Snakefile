@@ -46,8 +46,8 @@ rule all:
         SUMMARY_TARGETS if PLAN.targets() else [],  # results/summary.csv and report.html: seconds
 
 
-# Planning calls inspect.signature on every input, params and resources function once per job
-# (about a fifth of `snakemake -n` for 30,000 jobs, docs/scale.md); look each up once instead.
+# Planning calls inspect.signature on every input and params function once per job (a fifth of
+# the profile of `snakemake -n`, docs/scale.md); look each up once instead.
 cache_function_signatures(workflow.rules)
 
 

@@ -73,10 +73,9 @@ def _queue_entries(run_id: str) -> list[dict[str, str]]:
     return rows
 
 
-def _submissions(out: str) -> tuple[list[str], list[str]]:
-    """(sbatch calls' SLURM job ids, the rule_* folders of their logs) from the plugin's log."""
-    ids = [m[2] for m in SUBMITTED_ARRAY.finditer(out)] + [m[1] for m in SUBMITTED.finditer(out)]
-    return ids, [re.search(r"/(rule|group)_(\w+?)/", m[2])[0] for m in SUBMITTED.finditer(out)]
+def _sbatch_calls(out: str) -> list[str]:
+    """The SLURM job id of each sbatch call, from the plugin's log."""
+    return [m[2] for m in SUBMITTED_ARRAY.finditer(out)] + [m[1] for m in SUBMITTED.finditer(out)]
 
 
 def _results(workflow) -> dict[str, str]:
@@ -106,7 +105,7 @@ def test_demo_on_slurm_queues_only_inference_and_matches_a_local_run(workflow, s
     assert all(re.fullmatch(r"\d+_\d+", e["id"]) for e in entries), entries  # array tasks
     assert {e["state"] for e in entries} == {"COMPLETED"} and {e["partition"] for e in entries} == {"gpu"}
     # fewer sbatch calls than shards: the ready shards went in together
-    sbatch_calls, _ = _submissions(out)
+    sbatch_calls = _sbatch_calls(out)
     assert 1 <= len(sbatch_calls) < 8, sbatch_calls
     tasks = {t["JobId"]: t for array_id in sbatch_calls for t in _scontrol(array_id)}
     assert len(tasks) == 8 and all(t["TresPerJob"] == "gres:gpu:1" for t in tasks.values()), tasks
@@ -144,8 +143,9 @@ def test_demo_on_slurm_queues_only_inference_and_matches_a_local_run(workflow, s
     assert _results(workflow) == slurm_results
 
 
-def _scontrol(array_id: str) -> list[dict[str, str]]:
-    out = subprocess.run(["scontrol", "-o", "show", "job", array_id], capture_output=True, text=True,
+def _scontrol(job_id: str) -> list[dict[str, str]]:
+    """SLURM's record of a job: one dict per array task (one for a plain job)."""
+    out = subprocess.run(["scontrol", "-o", "show", "job", job_id], capture_output=True, text=True,
                          timeout=30, check=True).stdout
     return [dict(re.findall(r"(\w+)=(\S*)", line)) for line in out.splitlines() if line.strip()]
 

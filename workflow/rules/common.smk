@@ -48,9 +48,9 @@ class Untracked:
 
 
 def cache_function_signatures(rules):
-    """Give each rule's input, params and resources functions their parameters up front, through
-    Snakemake's own override (snakemake.common.overwrite_function_params), so planning does not
-    inspect them again for every job."""
+    """Give each rule's input and params functions their parameters up front, through Snakemake's
+    own override (snakemake.common.overwrite_function_params), so planning does not inspect them
+    again for every job. (Resource functions sit behind Snakemake's own wrappers.)"""
     import inspect
 
     from snakemake.common import overwrite_function_params
@@ -88,9 +88,9 @@ wildcard_constraints:
     judge=r"[A-Za-z0-9._-]+",
 
 
-@functools.cache
 # The helpers below are pure functions of the names in a job's wildcards, asked for by tens of
 # thousands of jobs at scale: each answer is computed once (docs/scale.md "Planning").
+@functools.cache
 def base(dataset):
     return split_limit(dataset)[0]
 
