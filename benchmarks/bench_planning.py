@@ -1,12 +1,17 @@
 """How long `snakemake -n` takes to plan a large evaluation: M models x D datasets x S shards.
 
-    python benchmarks/bench_planning.py                      # 50 x 40 x 4, as in docs/scale.md
+    python benchmarks/bench_planning.py                      # 50 x 90 x 4, as in docs/scale.md
     python benchmarks/bench_planning.py --models 5 --datasets 4 --profile-top 25
+    python benchmarks/bench_planning.py --bare               # Snakemake's own floor, same DAG shape
 
 It copies the workflow into a temp dir, writes D small TSVs (the demo generator, 4 images each)
 and a config with M `custom_models` of S shards, then times a dry run from scratch (nothing built
 yet, so every job is planned) and a second one with `--profile-top` under cProfile to show where
 the time goes. Nothing is executed; the models do not need to exist.
+
+`--bare` times a Snakefile with the same rules, files and dependencies but nothing else: no config,
+no input functions, params or resources of ours, plain `true` commands. What that takes is
+Snakemake's own cost for a DAG of this size, which no change to our rules can go below.
 """
 from __future__ import annotations
 
@@ -49,10 +54,100 @@ def make_workflow(root: Path, n_models: int, n_datasets: int, shards: int) -> No
     (root / "config/config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
 
 
-def dry_run(root: Path) -> tuple[float, float, int]:
+BARE = """
+MODELS = {models!r}
+DATASETS = {datasets!r}
+SHARDS = {shards}
+
+
+wildcard_constraints:
+    m="|".join(MODELS),
+    d="|".join(DATASETS),
+    s=r"\d+",
+    n=r"\d+",
+
+
+rule all:
+    input:
+        expand("results/{{m}}/{{d}}_acc.csv", m=MODELS, d=DATASETS),
+
+
+rule download:
+    output:
+        "LMUData/.download/{{d}}.tsv",
+    shell:
+        "true"
+
+
+rule verify:
+    input:
+        "LMUData/.download/{{d}}.tsv",
+    output:
+        "LMUData/{{d}}.tsv",
+    shell:
+        "true"
+
+
+rule build_prompts:
+    input:
+        "LMUData/{{d}}.tsv",
+    output:
+        "resources/prompts/{{d}}/default.jsonl",
+    shell:
+        "true"
+
+
+rule infer:
+    input:
+        "resources/prompts/{{d}}/default.jsonl",
+    output:
+        "work/predictions/{{m}}/{{d}}/shard-{{s}}-of-{{n}}.jsonl",
+    shell:
+        "true"
+
+
+rule merge:
+    input:
+        tsv="LMUData/{{d}}.tsv",
+        prompts="resources/prompts/{{d}}/default.jsonl",
+        shards=expand("work/predictions/{{{{m}}}}/{{{{d}}}}/shard-{{s}}-of-{{n}}.jsonl", s=range(SHARDS), n=SHARDS),
+    output:
+        "results/{{m}}/{{d}}.tsv",
+    shell:
+        "true"
+
+
+rule judge:
+    input:
+        "results/{{m}}/{{d}}.tsv",
+    output:
+        "work/judged/{{m}}/{{d}}.exact_matching.jsonl",
+    shell:
+        "true"
+
+
+rule score:
+    input:
+        "results/{{m}}/{{d}}.tsv",
+        "work/judged/{{m}}/{{d}}.exact_matching.jsonl",
+    output:
+        "results/{{m}}/{{d}}_acc.csv",
+    shell:
+        "true"
+"""
+
+
+def make_bare(root: Path, n_models: int, n_datasets: int, shards: int) -> None:
+    models = [f"Model{i:02d}" for i in range(n_models)]
+    datasets = [f"Bench{i:02d}" for i in range(n_datasets)]
+    (root / "Snakefile").write_text(BARE.format(models=models, datasets=datasets, shards=shards))
+
+
+def dry_run(root: Path, targets: list[str] = ()) -> tuple[float, float, int]:
     """Wall-clock and CPU seconds (user + system) of one `snakemake -n`, and the jobs it planned.
     CPU time is the steadier figure on a shared machine."""
-    cmd = [sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--quiet", "rules", "--workflow-profile", "none"]
+    cmd = [sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--quiet", "rules", "--workflow-profile", "none",
+           *targets]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
@@ -90,10 +185,12 @@ def profiled_run(root: Path, top: int) -> str:
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", type=int, default=50)
-    ap.add_argument("--datasets", type=int, default=40)
+    ap.add_argument("--datasets", type=int, default=90)
     ap.add_argument("--shards", type=int, default=4)
     ap.add_argument("--repeat", type=int, default=2, help="timed dry runs (the best is reported)")
     ap.add_argument("--profile-top", type=int, default=0, help="also profile one run and print the top N functions")
+    ap.add_argument("--one-model", action="store_true", help="plan one model's datasets, not the whole grid")
+    ap.add_argument("--bare", action="store_true", help="time a bare Snakefile of the same DAG shape instead")
     ap.add_argument("--keep", type=Path, default=None, help="build the workflow copy here and keep it")
     args = ap.parse_args()
 
@@ -101,11 +198,13 @@ def main():
     root.mkdir(parents=True, exist_ok=True)
     try:
         if not (root / "Snakefile").exists():
-            make_workflow(root, args.models, args.datasets, args.shards)
-        runs = [dry_run(root) for _ in range(args.repeat)]
+            (make_bare if args.bare else make_workflow)(root, args.models, args.datasets, args.shards)
+        # --one-model: what `vlmeval-steps run --model Model00` plans (every dataset of one model)
+        targets = [f"results/Model00/Bench{i:02d}_acc.csv" for i in range(args.datasets)] if args.one_model else []
+        runs = [dry_run(root, targets) for _ in range(args.repeat)]
         jobs = runs[0][2]
         wall, cpu = min(r[0] for r in runs), min(r[1] for r in runs)
-        print(f"{args.models} models x {args.datasets} datasets x {args.shards} shards: {jobs} jobs planned; "
+        print(f"{'bare Snakefile, ' if args.bare else ''}{'one model of ' if args.one_model else ''}{args.models} models x {args.datasets} datasets x {args.shards} shards: {jobs} jobs planned; "
               f"snakemake -n: {wall:.1f} s wall, {cpu:.1f} s CPU (best of {len(runs)}; wall "
               f"{', '.join(f'{r[0]:.1f}' for r in runs)}; CPU {', '.join(f'{r[1]:.1f}' for r in runs)})")
         if args.profile_top:

@@ -64,7 +64,7 @@ def test_api_model_answers_what_the_local_model_answers_on_the_same_pixels(workf
     api_acc, local_acc = "results/TinyAPI/DemoShapes_acc.csv", "results/TinyLLaVA-Demo/DemoShapesJPEG_acc.csv"
     # an API model's infer job holds no GPU (resources gpu=0), without anything said in its entry
     dry = workflow.snakemake("-n", api_acc)
-    jobs = re.findall(r"rule infer:\n((?:    .*\n)+)", dry.stdout + dry.stderr)
+    jobs = re.findall(r"rule infer_api:\n((?:    .*\n)+)", dry.stdout + dry.stderr)
     assert jobs and all("model=TinyAPI" in j and re.search(r"resources: .*\bgpu=0\b", j) for j in jobs)
     before = openai_server.requests_served()
     workflow.snakemake(api_acc, local_acc)
@@ -86,7 +86,7 @@ def test_api_model_answers_what_the_local_model_answers_on_the_same_pixels(workf
 
     # nothing to do on a rerun; a forced rerun of inference is answered by the cache
     assert workflow.planned(api_acc, local_acc) == {}
-    workflow.snakemake("--forcerun", "infer", api_acc)
+    workflow.snakemake("--forcerun", "infer_api", api_acc)
     assert openai_server.requests_served() - before == n_rows
     assert read_predictions(workflow.root / "results/TinyAPI/DemoShapes.tsv") == api
 
@@ -142,7 +142,7 @@ def test_a_question_is_asked_once_across_datasets(workflow, openai_server):
     first = json.loads((workflow.root / "results/TinyAPI/MMBench_DEV_EN_provenance.json").read_text())
     assert first["answers_from_other_datasets"] == 0
     # a forced rerun asks nothing: the dataset's own answers and the borrowed ones
-    workflow.snakemake("--forcerun", "infer", "results/TinyAPI/MMBench_DEV_EN_V11_acc.csv")
+    workflow.snakemake("--forcerun", "infer_api", "results/TinyAPI/MMBench_DEV_EN_V11_acc.csv")
     assert openai_server.requests_served() - before == 20 + new
 
     # a generation setting changed: every question of v1.1 is asked again, none borrowed

@@ -120,7 +120,7 @@ def test_a_server_failing_a_third_of_requests(workflow, openai_server):
         cfg["custom_models"]["Flaky"].pop("keep_failed")
         workflow.write_config(cfg)
         proxy.attempts.clear()
-        workflow.snakemake("--forcerun", "infer")
+        workflow.snakemake("--forcerun", "infer_api")  # an API model's shards
         assert len(proxy.attempts) == failed_first            # only the failed samples were asked
         assert not any(FAIL_MSG in p for p in
                        (r["prediction"] for r in csv.DictReader(
@@ -155,6 +155,6 @@ def test_a_judge_failing_a_third_of_requests(workflow, openai_server):
                    for r in map(json.loads, p.read_text().splitlines()) if r.get("ok", True)]
         assert replies and len(replies) == len(set(replies))
         forwarded = proxy.forwarded
-        workflow.snakemake("--forcerun", "judge")
+        workflow.snakemake("--forcerun", "judge_llm")
         assert proxy.forwarded == forwarded  # a re-judge is answered by the cache
         assert (workflow.root / "results/TinyLLaVA-Demo/Wordy_acc.csv").exists()

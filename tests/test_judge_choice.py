@@ -69,7 +69,7 @@ def test_run_picks_the_judge_as_run_py_does(wordy, tmp_path, openai_server):
     line = next(ln for ln in out.splitlines() if ln.startswith("judge for Wordy:"))
     assert line.startswith("judge for Wordy: gpt-4o-mini, upstream's default (OPENAI_API_BASE is set;")
     assert f"answered as {openai_server.model}" in line and "--judge exact_matching" in line
-    assert "rule infer:" not in out and "rule judge:" in out
+    assert "rule infer:" not in out and "rule judge_llm:" in out
     assert (wd / RESULT).exists()
     rows = list(read_jsonl(wd / JUDGED))
     judged = [r for r in rows if r["method"] == "judge"]

@@ -152,7 +152,7 @@ def test_judge_stage_end_to_end_with_upstreams_local_judge_recipe(workflow, open
     assert "Wordy_gpt-4o-mini_result.xlsx" in {p.name for p in (workflow.root / "results/TinyLLaVA-Demo").iterdir()}
 
     # a forced re-judge and re-score: every reply comes from the cache
-    workflow.snakemake("--forcerun", "judge", env=env)
+    workflow.snakemake("--forcerun", "judge_llm", env=env)
     assert openai_server.requests_served() - before == asked
     assert list(read_jsonl(workflow.root / "work/judged/TinyLLaVA-Demo/Wordy.gpt-4o-mini.jsonl")) == judged
     # outputs deleted (results/ and the judged files): the cache outside them answers everything
@@ -161,4 +161,4 @@ def test_judge_stage_end_to_end_with_upstreams_local_judge_recipe(workflow, open
     workflow.snakemake(env=env)
     assert openai_server.requests_served() - before == asked
     # another judge version (LOCAL_LLM changed) is another judge: the stage reruns
-    assert workflow.planned(env=dict(env, LOCAL_LLM="another-model")).get("judge") == 1
+    assert workflow.planned(env=dict(env, LOCAL_LLM="another-model")).get("judge_llm") == 1

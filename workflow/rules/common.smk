@@ -4,6 +4,7 @@ import json
 import re
 import shlex
 import sys
+from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
@@ -67,6 +68,21 @@ class Untracked:
         return self.value
 
 
+def cache_function_signatures(rules):
+    """Give each rule's input and params functions their parameters up front, through Snakemake's
+    own override (snakemake.common.overwrite_function_params), so planning does not inspect them
+    again for every job. (Resource functions sit behind Snakemake's own wrappers.)"""
+    import inspect
+
+    from snakemake.common import overwrite_function_params
+
+    for rule in rules:
+        for item in [*rule.input, *rule.params]:
+            item = getattr(item, "callable", item)  # unpack(f) holds f in a flagged string
+            if inspect.isfunction(item):
+                overwrite_function_params(item, inspect.signature(item).parameters)
+
+
 def _check(fn, *args):
     try:
         return fn(*args)
@@ -93,14 +109,19 @@ wildcard_constraints:
     judge=r"[A-Za-z0-9._-]+",
 
 
+# The helpers below are pure functions of the names in a job's wildcards, asked for by tens of
+# thousands of jobs at scale: each answer is computed once (docs/scale.md "Planning").
+@functools.cache
 def base(dataset):
     return split_limit(dataset)[0]
 
 
+@functools.cache
 def dataset_json(dataset):
     return json.dumps(_check(PLAN.dataset, dataset).__dict__)
 
 
+@functools.cache
 def dataset_md5(dataset):
     return _check(PLAN.dataset, dataset).md5 or ""
 
@@ -124,41 +145,81 @@ def member_files(dataset, model, suffix):
     return [f"results/{model}/{m}{suffix}" for m in member_names(dataset)]
 
 
+@functools.cache
+def tsv_path(dataset):
+    """The dataset's TSV in the shared data root (upstream's file name for an alias)."""
+    return f"{DATA_ROOT}/{_check(PLAN.dataset, base(dataset)).upstream_name}.tsv"
+
+
 def model_spec(model):
     return _check(PLAN.model, model)
 
 
+@functools.cache
 def prompt_id(model, dataset):
     info = _check(PLAN.dataset, dataset)
     return _check(prompt_id_for, model_spec(model).get("prompt"), info.name, info.type)
 
 
+@functools.cache
 def prompts_path(model, dataset):
     return f"resources/prompts/{dataset}/{prompt_id(model, dataset)}.jsonl"
 
 
+@functools.cache
 def n_shards(model):
     return int(model_spec(model).get("shards", 1))
 
 
 def shard_files(model, dataset):
+    return list(_shard_files(model, dataset))
+
+
+@functools.cache
+def _shard_files(model, dataset):
     n = n_shards(model)
-    return [f"work/predictions/{model}/{dataset}/shard-{i}-of-{n}.jsonl" for i in range(n)]
+    return tuple(f"work/predictions/{model}/{dataset}/shard-{i}-of-{n}.jsonl" for i in range(n))
 
 
+@functools.cache
 def gpus(model):
     # the same count the infer step claims with (vlmeval_steps/gpu.py)
+    check_array_gpus()
     return gpus_needed(model_spec(model))
 
 
+@functools.cache
+def model_settings_json(model):
+    """What changes a model's answers (never its key): the infer rule's rerun trigger."""
+    return json.dumps(generation_settings(model_spec(model)), sort_keys=True)
+
+
+@functools.cache
+def model_spec_json(model):
+    return json.dumps(model_spec(model))
+
+
+@functools.cache
+def judge_identity_json(dataset):
+    return json.dumps(judge_identity(judge_of(dataset)), sort_keys=True)
+
+
+@functools.cache
+def judge_spec_json(dataset):
+    return json.dumps(judge_of(dataset))
+
+
+@functools.cache
 def judge_of(dataset):
     return PLAN.judge(dataset)
 
 
+@functools.cache
 def judged_path(model, dataset):
     return f"work/judged/{model}/{dataset}.{judge_name(judge_of(dataset))}.jsonl"
 
 
+@functools.cache
 def provenance(model, dataset):
     return json.dumps(dict(
         model=model, model_settings=generation_settings(model_spec(model)), prompt_id=prompt_id(model, dataset),
@@ -198,8 +259,8 @@ def check_keys_before_running():
 
     try:  # only the models and judges that have jobs to run
         jobs = list(workflow.dag.needrun_jobs())
-        models = {j.wildcards.model for j in jobs if j.rule.name == "infer"}
-        datasets = {j.wildcards.dataset for j in jobs if j.rule.name == "judge"}
+        models = {j.wildcards.model for j in jobs if j.rule.name in ("infer", "infer_api")}
+        datasets = {j.wildcards.dataset for j in jobs if j.rule.name in ("judge", "judge_llm")}
     except AttributeError:  # Snakemake's DAG API moved: check every configured pair
         models, datasets = {m for m, _ in configured_pairs()}, {d for _, d in configured_pairs()}
     _check(check, PLAN, models, datasets)
@@ -244,3 +305,102 @@ rule unknown_predictions:
     localrule: True
     shell:
         "exit 1"
+
+
+# ---- Where each job runs under a cluster executor (README "What runs where on SLURM") ----
+# Snakemake decides local-or-queued per rule, so work that differs in kind is split by wildcard
+# constraints into a queued rule and a local one with the same body (`use rule ... with:`).
+# Without a cluster executor every job runs locally and the split changes nothing.
+NEVER = "(?!)"  # a wildcard constraint that matches nothing: a rule with no jobs in this config
+
+
+def _model_kinds():
+    """Configured and named models split into (local models, API models)."""
+    local, api = [], []
+    for name in PLAN.model_names():
+        try:
+            (local if is_local(PLAN.model(name)) else api).append(name)
+        except InputError:
+            local.append(name)  # a broken entry fails later, with its message, if it is used
+    return local, api
+
+
+LOCAL_MODELS, API_MODELS = _model_kinds()
+
+
+def _rule_based_judges():
+    """Judge names (as file names show them) that only apply rules: judge_llm handles the others."""
+    from vlmeval_steps.judge.llm import EXACT_MATCHING
+
+    names = {EXACT_MATCHING}
+    for d in config.get("datasets") or []:
+        judge = _check(PLAN.judge, d)
+        if judge["model"] == EXACT_MATCHING:
+            names.add(judge_name(judge))
+    return sorted(names)
+
+
+RULE_BASED_JUDGES = _rule_based_judges()
+
+# prompt-build decodes every image of a dataset: above this size (MB of TSV) it is a queued job
+PROMPTS_QUEUE_MB = float(config.get("prompts_queue_mb", 100))
+
+
+def _dataset_mb(name):
+    """The TSV's size: the data root's copy, else a local source file; None when not yet known."""
+    path = Path(tsv_path(name))
+    if not path.is_file():
+        url = PLAN.dataset(name).url
+        path = Path(url[len("file://"):]) if url.startswith("file://") else None
+    return path.stat().st_size / 2**20 if path is not None and path.is_file() else None
+
+
+def _large_datasets():
+    # a dataset not downloaded yet counts as large: the next run, with its TSV at hand, knows
+    large = []
+    for name in PLAN.dataset_names():
+        try:
+            mb = _dataset_mb(name)
+        except InputError:
+            continue
+        if mb is None or mb > PROMPTS_QUEUE_MB:
+            large.append(name)
+    return large
+
+
+# A queued job's own Snakemake (on a node, perhaps after the TSV arrived) must find the rule it was
+# sent for, whatever the sizes are now: there both prompt-build rules take every dataset, and the
+# ruleorder in data.smk settles a tie.
+LARGE_DATASETS = _large_datasets() if workflow.is_main_process else PLAN.dataset_names()
+
+
+def constraint(names, dataset=False):
+    """A wildcard constraint matching exactly these names (datasets: also with a _limitN suffix)."""
+    if not names:
+        return NEVER
+    alternatives = _alternatives(names)
+    return f"(?:{alternatives})(?:_limit[1-9][0-9]*)?" if dataset else f"(?:{alternatives})"
+
+
+def small_datasets():
+    if not workflow.is_main_process:
+        return PLAN.dataset_names()
+    large = set(LARGE_DATASETS)
+    return [d for d in PLAN.dataset_names() if d not in large]
+
+
+@functools.cache
+def check_array_gpus():
+    """The SLURM plugin gives a job array the first job's resources: all its models must ask alike.
+    Called from the infer rule's resources: the executor's settings are known by then."""
+    settings = getattr(workflow, "executor_settings", None)
+    arrays = str(getattr(settings, "array_jobs", None) or "").replace(";", ",").split(",")
+    if not {"infer", "all"} & {a.strip() for a in arrays}:
+        return
+    counts = {m: gpus_needed(model_spec(m)) for m in config.get("models") or [] if m in set(LOCAL_MODELS)}
+    if len(set(counts.values())) > 1:
+        raise WorkflowError(
+            f"--slurm-array-jobs covers infer, but these models ask for different numbers of GPUs: {counts}. "
+            "The SLURM plugin gives a whole array the first job's resources; run them in separate runs or "
+            "drop `slurm-array-jobs` (workflow/profiles/slurm/profile.yaml).")
+

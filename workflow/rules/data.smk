@@ -22,6 +22,8 @@ rule download:
 
 
 rule build_prompts:
+    wildcard_constraints:
+        dataset=constraint(small_datasets(), dataset=True),  # local; large ones: build_prompts_large
     input:
         tsv=lambda wc: data_link(base(wc.dataset)),
     output:
@@ -38,3 +40,12 @@ rule build_prompts:
         "{VS} build-prompts --dataset {wildcards.dataset} --dataset-spec {params.spec:q} --data {input.tsv:q}"
         " --images {params.images:q} --prompt {wildcards.prompt_id} --limit {params.limit}"
         " --out {output:q} --log {log:q}"
+
+
+# the same job for a dataset above `prompts_queue_mb`: a queued job under a cluster executor
+use rule build_prompts as build_prompts_large with:
+    wildcard_constraints:
+        dataset=constraint(LARGE_DATASETS, dataset=True),
+
+
+ruleorder: build_prompts > build_prompts_large

@@ -2,15 +2,17 @@
 
 
 rule judge:
+    wildcard_constraints:
+        judge=constraint(RULE_BASED_JUDGES),  # rules only: seconds; LLM judges: judge_llm
     input:
         predictions="results/{model}/{dataset}.tsv",
     output:
         "work/judged/{model}/{dataset}.{judge}.jsonl",
     params:
         # the judge's identity: its settings and, for an LLM judge, the version it resolves to
-        settings=lambda wc: json.dumps(judge_identity(judge_of(wc.dataset)), sort_keys=True),
+        settings=lambda wc: judge_identity_json(wc.dataset),
         code=fingerprint("judge"),
-        spec=lambda wc: Untracked(json.dumps(judge_of(wc.dataset))),
+        spec=lambda wc: Untracked(judge_spec_json(wc.dataset)),
         dataset=lambda wc: Untracked(dataset_json(wc.dataset)),
         # replies are cached outside the outputs, so a rerun or a re-score asks nothing twice
         cache=lambda wc: f"work/cache/judge/{wc.judge}/{base(wc.dataset)}",
@@ -20,6 +22,16 @@ rule judge:
         "{VS} judge --dataset {wildcards.dataset} --dataset-spec {params.dataset:q}"
         " --predictions {input.predictions:q} --judge-spec {params.spec:q} --cache-dir {params.cache:q}"
         " --out {output:q} --log {log:q}"
+
+
+# an LLM judge (rules first, the LLM on the misses): runs on the submitting node unless the profile
+# queues it. Every judge name matches here; the ruleorder gives rule-based ones to `judge`.
+use rule judge as judge_llm with:
+    wildcard_constraints:
+        judge=r"[A-Za-z0-9._-]+",
+
+
+ruleorder: judge > judge_llm
 
 
 rule score:

@@ -10,14 +10,16 @@ def infer_inputs(wc):
 
 
 rule infer:
+    wildcard_constraints:
+        model=constraint(LOCAL_MODELS),  # a queued job with its GPUs; API models: infer_api
     input:
         unpack(infer_inputs),
     output:
         "work/predictions/{model}/{dataset}/shard-{shard}-of-{nshards}.jsonl",
     params:
-        settings=lambda wc: json.dumps(generation_settings(model_spec(wc.model)), sort_keys=True),
+        settings=lambda wc: model_settings_json(wc.model),
         code=fingerprint("infer"),
-        spec=lambda wc: Untracked(json.dumps(model_spec(wc.model))),
+        spec=lambda wc: Untracked(model_spec_json(wc.model)),
         cache=lambda wc: f"work/cache/{wc.model}/{base(wc.dataset)}",
     resources:
         gpu=lambda wc: gpus(wc.model),
@@ -27,6 +29,12 @@ rule infer:
         "{VS} infer --model {wildcards.model} --model-spec {params.spec:q} --dataset {wildcards.dataset}"
         " --prompts {input.prompts:q} --shard {wildcards.shard} --num-shards {wildcards.nshards}"
         " --cache-dir {params.cache:q} --out {output:q} --log {log:q}"
+
+
+# an API model's shard: network-bound, runs on the submitting node unless the profile queues it
+use rule infer as infer_api with:
+    wildcard_constraints:
+        model=constraint(API_MODELS),
 
 
 rule merge:
