@@ -144,3 +144,13 @@ def score(data: pd.DataFrame, extracted: pd.DataFrame, dataset_name: str) -> dic
     df["eval_match"] = [str([float(m) for m in match]) for match in matches]
     df["eval_score"] = scores
     return {"acc": acc_table(df), "results.xlsx": df.drop(columns=["extracted"])}
+
+
+def outcomes(tables: dict, dataset_name: str):
+    """Per-row outcomes (stats/outcomes.py): the mean of each question's score, in %."""
+    from .rows import accuracy, group_columns
+
+    df = tables["results.xlsx"]
+    scores = [float(s) for s in df["eval_score"]]
+    groups = group_columns(df, ("split",)) or group_columns(df, ("category",))
+    return accuracy(df, df["index"], scores, 100.0, "question", groups, binary=all(s in (0.0, 1.0) for s in scores))

@@ -66,6 +66,23 @@ def token_usage(paths: list[str]) -> dict:
     return total
 
 
+def write_outcomes(info: DatasetInfo, tables: dict, ext: pd.DataFrame, out: Path) -> None:
+    """`{dataset}_rows.csv` and `_rows.json` beside the main table: what intervals and comparisons resample."""
+    from ..scoring.rows import outcomes_for
+    from ..stats import outcomes as outcome_files
+
+    found = outcomes_for(info.cls, tables, info.name)
+    rows_csv, spec_json = outcome_files.paths(out)
+    if found is None:  # a family without per-row outcomes yet: no intervals, and no stale files either
+        rows_csv.unlink(missing_ok=True)
+        spec_json.unlink(missing_ok=True)
+        return
+    if "method" in ext and "index" in ext:  # how each answer was extracted: rule, judge or none (unparsed)
+        method = dict(zip(ext["index"].astype(str), ext["method"].astype(str)))
+        found.rows["method"] = [method.get(i, "") for i in found.rows["index"]]
+    outcome_files.write(found, rows_csv, spec_json)
+
+
 def run(info: DatasetInfo, predictions: str | Path, extracted: str | Path, out: str | Path,
         provenance_out: str | Path | None = None, judge_name: str = "exact_matching",
         provenance: dict | None = None) -> pd.DataFrame:
@@ -81,6 +98,7 @@ def run(info: DatasetInfo, predictions: str | Path, extracted: str | Path, out: 
             write_xlsx(table, out.with_name(f"{stem}_{judge_name}_result.xlsx"))
         elif suffix != "acc":
             write_extra(table, out.with_name(extra_name(stem, suffix, judge_name)))
+    write_outcomes(info, tables, ext, out)
     if provenance_out:
         failed = int(sum(FAIL_MSG in p for p in data["prediction"]))
         provenance = dict(provenance or {})

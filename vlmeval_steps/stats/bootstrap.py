@@ -1,0 +1,140 @@
+"""Seeded, vectorised bootstrap over units of resampling.
+
+A resample is a count per unit (how often it was drawn); the statistic of every resample is
+then one matrix product of those counts with the per-unit column totals (see spec.py). Units
+are drawn within their stratum when the spec has strata. The counts depend only on the seed,
+a name (the benchmark) and the sorted unit keys, so every model scored on the same rows gets
+the same resamples: intervals are reproducible across runs and processes, and two models can
+be compared resample by resample (stats/paired.py).
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .outcomes import Outcomes
+
+DEFAULT_RESAMPLES = 1000
+DEFAULT_LEVEL = 0.95
+SEP = "\x1f"
+
+
+@dataclass
+class Design:
+    """The sorted units of one table and the stratum each belongs to."""
+    keys: np.ndarray          # unit keys (str), sorted
+    strata: np.ndarray        # stratum index per unit
+    stratum_names: list[str]
+
+    @property
+    def n_units(self) -> int:
+        return len(self.keys)
+
+    @property
+    def signature(self) -> str:
+        return hashlib.sha256("\n".join(self.keys).encode()).hexdigest()
+
+
+def unit_keys(outcomes: Outcomes) -> pd.Series:
+    rows, spec = outcomes.rows, outcomes.spec
+    unit = rows["unit"].astype(str)
+    return rows[spec.strata].astype(str) + SEP + unit if spec.strata else unit
+
+
+def design_of(outcomes: Outcomes) -> Design:
+    keys = np.array(sorted(set(unit_keys(outcomes))), dtype=object)
+    if outcomes.spec.strata:
+        names = sorted({k.split(SEP, 1)[0] for k in keys})
+        strata = np.array([names.index(k.split(SEP, 1)[0]) for k in keys], dtype=np.int64)
+    else:
+        names, strata = [""], np.zeros(len(keys), dtype=np.int64)
+    return Design(keys, strata, names)
+
+
+def _seed(seed: int, name: str, design: Design) -> np.random.Generator:
+    digest = hashlib.sha256(f"{seed}\n{name}\n{design.signature}".encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
+
+def weights(design: Design, resamples: int = DEFAULT_RESAMPLES, seed: int = 0, name: str = "") -> np.ndarray:
+    """(resamples, n_units) draw counts; within each stratum they sum to its number of units."""
+    rng = _seed(seed, name, design)
+    out = np.zeros((resamples, design.n_units), dtype=np.float64)
+    for s in range(len(design.stratum_names)):
+        members = np.flatnonzero(design.strata == s)
+        n = len(members)
+        if n == 0:
+            continue
+        draws = rng.integers(0, n, size=(resamples, n))
+        flat = (draws + (np.arange(resamples) * n)[:, None]).ravel()
+        out[:, members] = np.bincount(flat, minlength=resamples * n).reshape(resamples, n)
+    return out
+
+
+def unit_totals(outcomes: Outcomes, design: Design, mask: pd.Series | None = None) -> np.ndarray:
+    """(n_units, n_strata * n_columns): each unit's column sums, in its stratum's block.
+
+    `mask` keeps only some lines (a category); units without kept lines get zeros.
+    """
+    spec, rows = outcomes.spec, outcomes.rows
+    cols = spec.columns
+    keys = unit_keys(outcomes)
+    values = rows[cols].to_numpy(dtype=np.float64)
+    if mask is not None:
+        values = values * mask.to_numpy(dtype=bool)[:, None]
+    position = pd.Index(design.keys).get_indexer(keys)
+    if (position < 0).any():
+        raise ValueError("outcome lines whose unit is not in the design")
+    per_unit = np.zeros((design.n_units, len(cols)))
+    np.add.at(per_unit, position, values)
+    n_strata = len(design.stratum_names)
+    if n_strata == 1:
+        return per_unit
+    out = np.zeros((design.n_units, n_strata * len(cols)))
+    for s in range(n_strata):
+        members = design.strata == s
+        out[members, s * len(cols):(s + 1) * len(cols)] = per_unit[members]
+    return out
+
+
+def metric(outcomes: Outcomes, totals: np.ndarray) -> np.ndarray:
+    """The metric from (..., n_strata * n_columns) totals."""
+    spec = outcomes.spec
+    k = len(spec.columns)
+    shaped = totals.reshape(*totals.shape[:-1], -1, k)
+    per_stratum = spec.evaluate(shaped)
+    return per_stratum.sum(axis=-1)
+
+
+@dataclass
+class Estimate:
+    value: float
+    low: float
+    high: float
+    n_units: int
+    samples: np.ndarray        # the metric of every resample (for paired comparisons)
+    unit_name: str = "row"
+
+
+def interval(samples: np.ndarray, level: float = DEFAULT_LEVEL) -> tuple[float, float]:
+    """The percentile interval: the central `level` share of the resampled statistics."""
+    alpha = (1 - level) / 2
+    low, high = np.quantile(samples, [alpha, 1 - alpha])
+    return float(low), float(high)
+
+
+def estimate(outcomes: Outcomes, resamples: int = DEFAULT_RESAMPLES, level: float = DEFAULT_LEVEL,
+             seed: int = 0, name: str = "", mask: pd.Series | None = None, design: Design | None = None,
+             w: np.ndarray | None = None) -> Estimate:
+    """The metric on the data as they are, and its bootstrap interval."""
+    design = design or design_of(outcomes)
+    w = weights(design, resamples, seed, name) if w is None else w
+    x = unit_totals(outcomes, design, mask)
+    value = float(metric(outcomes, x.sum(axis=0)))
+    samples = metric(outcomes, w @ x)
+    low, high = interval(samples, level)
+    n_units = design.n_units if mask is None else int(unit_keys(outcomes)[mask.to_numpy(dtype=bool)].nunique())
+    return Estimate(value, low, high, n_units, samples, outcomes.spec.unit_name)

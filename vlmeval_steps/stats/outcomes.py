@@ -1,0 +1,85 @@
+"""Per-row outcome files: `results/{model}/{dataset}_rows.csv` (one line per scored item) and
+`{dataset}_rows.json` (the RatioSpec saying how the metric is made of its columns).
+
+Columns every table has: `index` (the dataset row), `unit` (the unit of resampling), the spec's
+value columns, its group columns, and, for people, `question`, `prediction`, `answer`,
+`extracted` and `correct` (what the report's per-sample views show).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import InputError
+from ..fileio import atomic_write_text
+from .spec import RatioSpec
+
+TEXT_COLUMNS = ("question", "prediction", "answer", "extracted", "correct", "method")
+
+
+@dataclass
+class Outcomes:
+    rows: pd.DataFrame
+    spec: RatioSpec
+
+    def check(self, where: str = "outcomes") -> "Outcomes":
+        missing = [c for c in ("index", "unit", *self.spec.columns, *self.spec.groups,
+                               *([self.spec.strata] if self.spec.strata else [])) if c not in self.rows.columns]
+        if missing:
+            raise InputError(f"{where}: columns {missing} are missing; rerun the score stage to rewrite it.")
+        return self
+
+    def subset(self, column: str, value: str) -> pd.Series:
+        """Lines in category `value` of group `column` (a multi-valued column holds 'a|b')."""
+        col = self.rows[column].astype(str)
+        if column in self.spec.multi:
+            return col.map(lambda v: value in v.split("|"))
+        return col == value
+
+    def categories(self, column: str) -> list[str]:
+        values = self.rows[column].dropna().astype(str)
+        if column in self.spec.multi:
+            values = pd.Series([v for x in values for v in x.split("|")], dtype=str)
+        return sorted({v for v in values if v not in ("", "nan")})
+
+
+def paths(acc_path: str | Path) -> tuple[Path, Path]:
+    """`.../X_acc.csv` -> (`.../X_rows.csv`, `.../X_rows.json`)."""
+    acc_path = Path(acc_path)
+    stem = acc_path.name[: -len("_acc.csv")] if acc_path.name.endswith("_acc.csv") else acc_path.stem
+    return acc_path.with_name(f"{stem}_rows.csv"), acc_path.with_name(f"{stem}_rows.json")
+
+
+def write(outcomes: Outcomes, rows_csv: str | Path, spec_json: str | Path) -> None:
+    rows_csv = Path(rows_csv)
+    tmp = rows_csv.with_name(f".{rows_csv.name}.tmp")
+    rows = outcomes.rows.copy()
+    for col in outcomes.spec.columns:  # numbers, never True/False
+        rows[col] = pd.to_numeric(rows[col].astype(float) if rows[col].dtype == bool else rows[col])
+    rows.to_csv(tmp, index=False, encoding="utf-8")
+    tmp.replace(rows_csv)
+    atomic_write_text(spec_json, outcomes.spec.to_json())
+
+
+def read(rows_csv: str | Path, spec_json: str | Path | None = None) -> Outcomes:
+    rows_csv = Path(rows_csv)
+    spec_json = Path(spec_json) if spec_json else rows_csv.with_suffix(".json")
+    try:
+        spec = RatioSpec.from_dict(json.loads(spec_json.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        raise InputError(f"{spec_json}: missing; rerun the score stage.") from None
+    except (ValueError, TypeError, KeyError) as exc:
+        raise InputError(f"{spec_json}: not a valid outcome spec ({exc}); rerun the score stage.") from None
+    # text stays text ("none", "NA" are answers); value columns are parsed as numbers below
+    rows = pd.read_csv(rows_csv, dtype=str, keep_default_na=False)
+    for col in spec.columns + ([spec.binary] if spec.binary else []):
+        if col in rows:
+            try:
+                rows[col] = pd.to_numeric(rows[col], errors="raise")
+            except ValueError as exc:
+                raise InputError(f"{rows_csv}: column {col!r} must hold numbers ({exc}); rerun the score stage.") \
+                    from None
+    return Outcomes(rows, spec).check(str(rows_csv))
