@@ -62,15 +62,18 @@ def _seed(seed: int, name: str, design: Design) -> np.random.Generator:
 def weights(design: Design, resamples: int = DEFAULT_RESAMPLES, seed: int = 0, name: str = "") -> np.ndarray:
     """(resamples, n_units) draw counts; within each stratum they sum to its number of units."""
     rng = _seed(seed, name, design)
-    out = np.zeros((resamples, design.n_units), dtype=np.float64)
+    counts = []
     for s in range(len(design.stratum_names)):
         members = np.flatnonzero(design.strata == s)
         n = len(members)
-        if n == 0:
-            continue
-        draws = rng.integers(0, n, size=(resamples, n))
-        flat = (draws + (np.arange(resamples) * n)[:, None]).ravel()
-        out[:, members] = np.bincount(flat, minlength=resamples * n).reshape(resamples, n)
+        draws = rng.integers(0, max(n, 1), size=(resamples, n), dtype=np.int32)
+        flat = (draws + (np.arange(resamples, dtype=np.int64) * n)[:, None]).ravel()
+        counts.append((members, np.bincount(flat, minlength=resamples * n).reshape(resamples, n)))
+    if len(counts) == 1:  # one stratum (the usual case): no scatter needed
+        return counts[0][1].astype(np.float64)
+    out = np.zeros((resamples, design.n_units), dtype=np.float64)
+    for members, c in counts:
+        out[:, members] = c
     return out
 
 
