@@ -33,3 +33,7 @@ rule all:
 
 onsuccess:
     print_results_location()
+
+
+onerror:
+    summary_after_failure()

@@ -20,6 +20,7 @@ from ..datasets.registry import DatasetInfo, build_dataset
 from ..fileio import atomic_write_text, read_jsonl
 from ..judge.matching import FAIL_MSG
 from ..predictions import read_predictions, write_xlsx
+from ..provenance import record as environment_record
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,8 @@ def run(info: DatasetInfo, predictions: str | Path, extracted: str | Path, out: 
                       judge=judge_name, rows=len(data), failed_predictions=failed,
                       extraction=dict(collections.Counter(ext["method"])) if "method" in ext else {},
                       package_version=__version__,
+                      **environment_record(provenance.get("model_settings"), predictions=predictions,
+                                           extracted=extracted, scores=out),
                       scored_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
         atomic_write_text(provenance_out, json.dumps(record, indent=2, sort_keys=True, default=str) + "\n")
     log.info("%s scored: %s", info.name, tables["acc"].to_dict("records"))
