@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+from functools import partial
 
 import pandas as pd
 
@@ -88,17 +89,37 @@ def mmvet_case(n=40, seed=0):
     return df, ext, mmvet.score, mmvet.outcomes
 
 
-#: (dataset name, dataset type, case)
+#: (dataset name, dataset type, case); a case takes seed=... for another model's predictions
 CASES = [
-    ("MMStar", "MCQ", lambda: mcq_case("MMStar")),
-    ("MMBench_DEV_EN", "MCQ", lambda: mcq_case("MMBench_DEV_EN", circular=True)),
-    ("MMMU_DEV_VAL", "MCQ", lambda: mcq_case("MMMU_DEV_VAL", splits=["dev", "validation"])),
-    ("MME", "Y/N", lambda: yorn_case("MME")),
-    ("POPE", "Y/N", lambda: yorn_case("POPE")),
-    ("HallusionBench", "Y/N", lambda: yorn_case("HallusionBench")),
-    ("AMBER", "Y/N", lambda: yorn_case("AMBER")),
-    ("TextVQA_VAL", "VQA", lambda: vqa_case()),
-    ("OCRBench", "VQA", lambda: ocrbench_case()),
-    ("MathVista_MINI", "VQA", lambda: mathvista_case()),
-    ("MMVet", "VQA", lambda: mmvet_case()),
+    ("MMStar", "MCQ", partial(mcq_case, "MMStar")),
+    ("MMBench_DEV_EN", "MCQ", partial(mcq_case, "MMBench_DEV_EN", circular=True)),
+    ("MMMU_DEV_VAL", "MCQ", partial(mcq_case, "MMMU_DEV_VAL", splits=["dev", "validation"])),
+    ("MME", "Y/N", partial(yorn_case, "MME")),
+    ("POPE", "Y/N", partial(yorn_case, "POPE")),
+    ("HallusionBench", "Y/N", partial(yorn_case, "HallusionBench")),
+    ("AMBER", "Y/N", partial(yorn_case, "AMBER")),
+    ("TextVQA_VAL", "VQA", partial(vqa_case)),
+    ("OCRBench", "VQA", partial(ocrbench_case)),
+    ("MathVista_MINI", "VQA", partial(mathvista_case)),
+    ("MMVet", "VQA", partial(mmvet_case)),
 ]
+
+
+def write_scored(results, model: str, name: str, dtype: str, case, md5: str = "0" * 32) -> None:
+    """What the score stage leaves for one pair: `_acc.csv`, `_rows.csv`/`.json`, `_provenance.json`."""
+    import json
+
+    from vlmeval_steps.stats import outcomes as outcome_files
+    from vlmeval_steps.steps.score import write_table
+
+    data, ext, score, outcomes_of = case()
+    tables = score(data, ext, name)
+    folder = results / model
+    folder.mkdir(parents=True, exist_ok=True)
+    write_table(tables["acc"], folder / f"{name}_acc.csv")
+    out = outcomes_of(tables, name)
+    out.rows["method"] = "rule"
+    outcome_files.write(out, *outcome_files.paths(folder / f"{name}_acc.csv"))
+    (folder / f"{name}_provenance.json").write_text(json.dumps(dict(
+        dataset=name, dataset_type=dtype, dataset_md5=md5, judge="exact_matching", prompt_id="default", rows=len(data),
+        failed_predictions=0, extraction={"rule": len(data)})))

@@ -9,6 +9,7 @@ be compared resample by resample (stats/paired.py).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 
@@ -33,25 +34,32 @@ class Design:
     def n_units(self) -> int:
         return len(self.keys)
 
-    @property
+    @functools.cached_property
     def signature(self) -> str:
         return hashlib.sha256("\n".join(self.keys).encode()).hexdigest()
 
 
-def unit_keys(outcomes: Outcomes) -> pd.Series:
-    rows, spec = outcomes.rows, outcomes.spec
-    unit = rows["unit"].astype(str)
-    return rows[spec.strata].astype(str) + SEP + unit if spec.strata else unit
+def unit_keys(outcomes: Outcomes) -> np.ndarray:
+    """Each line's unit (prefixed by its stratum when units are drawn within strata), as text."""
+    if "unit_keys" not in outcomes.cache:
+        rows, spec = outcomes.rows, outcomes.spec
+        unit = rows["unit"].astype(str)
+        keys = rows[spec.strata].astype(str) + SEP + unit if spec.strata else unit
+        outcomes.cache["unit_keys"] = keys.to_numpy(dtype=object)
+    return outcomes.cache["unit_keys"]
 
 
 def design_of(outcomes: Outcomes) -> Design:
-    keys = np.array(sorted(set(unit_keys(outcomes))), dtype=object)
+    if "design" in outcomes.cache:
+        return outcomes.cache["design"]
+    keys = np.unique(unit_keys(outcomes).astype(str)).astype(object)
     if outcomes.spec.strata:
         names = sorted({k.split(SEP, 1)[0] for k in keys})
         strata = np.array([names.index(k.split(SEP, 1)[0]) for k in keys], dtype=np.int64)
     else:
         names, strata = [""], np.zeros(len(keys), dtype=np.int64)
-    return Design(keys, strata, names)
+    outcomes.cache["design"] = Design(keys, strata, names)
+    return outcomes.cache["design"]
 
 
 def _seed(seed: int, name: str, design: Design) -> np.random.Generator:
@@ -84,15 +92,19 @@ def unit_totals(outcomes: Outcomes, design: Design, mask: pd.Series | None = Non
     """
     spec, rows = outcomes.spec, outcomes.rows
     cols = spec.columns
-    keys = unit_keys(outcomes)
-    values = rows[cols].to_numpy(dtype=np.float64)
+    if "values" not in outcomes.cache:
+        outcomes.cache["values"] = rows[cols].to_numpy(dtype=np.float64)
+    values = outcomes.cache["values"]
     if mask is not None:
         values = values * mask.to_numpy(dtype=bool)[:, None]
-    position = pd.Index(design.keys).get_indexer(keys)
-    if (position < 0).any():
-        raise ValueError("outcome lines whose unit is not in the design")
-    per_unit = np.zeros((design.n_units, len(cols)))
-    np.add.at(per_unit, position, values)
+    position = outcomes.cache.get(("position", design.signature))
+    if position is None:
+        position = pd.Index(design.keys).get_indexer(unit_keys(outcomes))
+        if (position < 0).any():
+            raise ValueError("outcome lines whose unit is not in the design")
+        outcomes.cache[("position", design.signature)] = position
+    per_unit = np.stack([np.bincount(position, weights=values[:, j], minlength=design.n_units)
+                         for j in range(len(cols))], axis=1)
     n_strata = len(design.stratum_names)
     if n_strata == 1:
         return per_unit
@@ -139,5 +151,5 @@ def estimate(outcomes: Outcomes, resamples: int = DEFAULT_RESAMPLES, level: floa
     value = float(metric(outcomes, x.sum(axis=0)))
     samples = metric(outcomes, w @ x)
     low, high = interval(samples, level)
-    n_units = design.n_units if mask is None else int(unit_keys(outcomes)[mask.to_numpy(dtype=bool)].nunique())
+    n_units = design.n_units if mask is None else len(set(unit_keys(outcomes)[mask.to_numpy(dtype=bool)]))
     return Estimate(value, low, high, n_units, samples, outcomes.spec.unit_name)

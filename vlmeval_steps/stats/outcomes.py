@@ -7,10 +7,12 @@ value columns, its group columns, and, for people, `question`, `prediction`, `an
 """
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import InputError
@@ -24,6 +26,32 @@ TEXT_COLUMNS = ("question", "prediction", "answer", "extracted", "correct", "met
 class Outcomes:
     rows: pd.DataFrame
     spec: RatioSpec
+    cache: dict = field(default_factory=dict, repr=False, compare=False)  # derived arrays, computed once
+
+    def index_keys(self) -> np.ndarray:
+        """Each line's dataset row index, as text."""
+        if "index" not in self.cache:
+            self.cache["index"] = self.rows["index"].astype(str).to_numpy(dtype=object)
+        return self.cache["index"]
+
+    def index_signature(self) -> str:
+        """A hash of the set of dataset rows scored: equal for two models scored on the same rows."""
+        if "index_signature" not in self.cache:
+            keys = np.unique(self.index_keys().astype(str))
+            self.cache["index_signature"] = hashlib.sha256("\n".join(keys).encode()).hexdigest()
+            self.cache["index_set"] = keys
+        return self.cache["index_signature"]
+
+    def binary_by_index(self) -> np.ndarray | None:
+        """The 0/1 outcome of each dataset row, in sorted index order (None without a binary column)."""
+        if not self.spec.binary:
+            return None
+        if "binary" not in self.cache:
+            self.index_signature()
+            first = pd.Series(self.rows[self.spec.binary].to_numpy(), index=self.index_keys().astype(str))
+            first = first[~first.index.duplicated()]
+            self.cache["binary"] = first.reindex(self.cache["index_set"]).to_numpy(dtype=int)
+        return self.cache["binary"]
 
     def check(self, where: str = "outcomes") -> "Outcomes":
         missing = [c for c in ("index", "unit", *self.spec.columns, *self.spec.groups,

@@ -42,8 +42,14 @@ def mcnemar_exact(a_only: int, b_only: int) -> float:
     if n == 0:
         return 1.0
     k = min(a_only, b_only)
-    tail = sum(math.comb(n, i) for i in range(k + 1))
-    return min(1.0, 2 * tail / 2 ** n)  # exact integers, one rounding
+    if n <= 200:  # exact integers, one rounding
+        return min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n)
+    # larger n: the binomial terms in log space (a comb() sum grows slow with thousands of discordant rows)
+    i = np.arange(k + 1)
+    lg = np.vectorize(math.lgamma, otypes=[float])
+    log_terms = math.lgamma(n + 1) - lg(i + 1) - lg(n - i + 1) - n * math.log(2)
+    top = log_terms.max()
+    return min(1.0, 2 * float(np.exp(top) * np.exp(log_terms - top).sum()))
 
 
 def bootstrap_p(samples: np.ndarray, observed: float) -> float:
@@ -58,8 +64,8 @@ def check_comparable(a: Outcomes, b: Outcomes, a_name: str = "A", b_name: str = 
     if a.spec.columns != b.spec.columns or a.spec.terms != b.spec.terms:
         raise NotComparable(f"{a_name} and {b_name} were scored with different metrics "
                             f"({a.spec.terms} vs {b.spec.terms}).")
-    ia, ib = set(a.rows["index"].astype(str)), set(b.rows["index"].astype(str))
-    if ia != ib:
+    if a.index_signature() != b.index_signature():
+        ia, ib = set(a.index_keys()), set(b.index_keys())
         only_a, only_b = sorted(ia - ib), sorted(ib - ia)
         raise NotComparable(f"{a_name} and {b_name} were scored on different rows ({len(ia)} vs {len(ib)}; "
                             f"only in {a_name}: {only_a[:5]}, only in {b_name}: {only_b[:5]}); "
@@ -69,12 +75,10 @@ def check_comparable(a: Outcomes, b: Outcomes, a_name: str = "A", b_name: str = 
 
 
 def _binary(a: Outcomes, b: Outcomes) -> dict | None:
-    col = a.spec.binary
-    if not col or col != b.spec.binary:
+    """McNemar's counts and test on the rows' 0/1 outcomes (both scored on the same rows)."""
+    if not a.spec.binary or a.spec.binary != b.spec.binary:
         return None
-    left = a.rows.assign(_k=a.rows["index"].astype(str)).drop_duplicates("_k").set_index("_k")[col]
-    right = b.rows.assign(_k=b.rows["index"].astype(str)).drop_duplicates("_k").set_index("_k")[col]
-    left, right = left.astype(int), right.reindex(left.index).astype(int)
+    left, right = a.binary_by_index(), b.binary_by_index()
     a_only, b_only = int(((left == 1) & (right == 0)).sum()), int(((left == 0) & (right == 1)).sum())
     return dict(a_only=a_only, b_only=b_only, p_value=mcnemar_exact(a_only, b_only))
 
