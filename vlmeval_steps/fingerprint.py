@@ -20,9 +20,10 @@ STAGE_SOURCES = {
     "merge": ["predictions.py", "steps/merge.py"],
     # text.py: the Y/N word rules; mathvista.py: the ground truth its prefetch compares with
     "judge": ["judge", "datasets", "scoring/text.py", "scoring/mathvista.py", "steps/judge.py"],
-    "score": ["scoring", "steps/score.py"],
+    # the per-row outcome files are written with the statistics room's format
+    "score": ["scoring", "steps/score.py", "stats/outcomes.py", "stats/spec.py"],
     "demo_model": ["demo"],
-    "report": ["report", "steps/summary.py"],
+    "report": ["report", "stats", "steps/summary.py"],
 }
 
 

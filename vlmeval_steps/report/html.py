@@ -143,7 +143,7 @@ def leaderboard(cells: list[Cell], first: dict[str, Cell], stats: dict | None = 
                 half = f' <span class="tie">± {(est.high - est.low) / 2:.1f}</span>'
             best = " best" if len(table) > 1 and v == table[d].max() else ""
             tie = ' <span class="tie" title="not significantly different from the best">≈</span>' \
-                if model in tied.get(d, set()) else ""
+                if model in tied.get(d, set()) and not best else ""
             tds.append(f'<td class="num{best}" title="{esc(tip)}"{_heat(cell.value, cell.score.metric.unit)}>'
                        f"{_fmt(cell.value)}{half}{tie}</td>")
         rows.append(f"<tr><th>{esc(model)}</th>{''.join(tds)}</tr>")
@@ -227,7 +227,7 @@ def render(cells: list[Cell], out: str | Path, title: str = "vlmeval-steps repor
     parts = []
     if missing:
         parts.append('<section id="missing"><h2>Not scored</h2><p class="hint"><span class="bad">'
-                     f"{len(missing)} configured pair{'s' * (len(missing) != 1)} have no score</span> (a job failed or "
+                     f"{len(missing)} configured pair{'s have' if len(missing) != 1 else ' has'} no score</span> (a job failed or "
                      "has not run); every other pair is shown below. Their logs are under <code>logs/</code>.</p>"
                      '<table><tr><th>model</th><th>dataset</th><th>last output</th><th>logs</th></tr>'
                      + "".join(f"<tr><td>{esc(x['model'])}</td><td>{esc(x['dataset'])}</td><td>{esc(x['reached'])}</td>"
