@@ -8,7 +8,7 @@ import pandas as pd
 from ..errors import InputError
 from ..stats.paired import Comparison
 from .intervals import Settings, compute, load
-from .summary import read_acc, read_cell
+from .summary import read_cell
 
 
 def disagreements(a, b) -> pd.DataFrame:
@@ -44,7 +44,7 @@ def compare_pair(results: str | Path, a: str, b: str, dataset: str, settings: Se
     results = Path(results)
     settings = settings or Settings()
     cells = _cells(results, a, b, dataset)
-    stats = {(c.model, c.dataset): load(c, read_acc(c.acc_path)) for c in cells}
+    stats = {(c.model, c.dataset): load(c) for c in cells}
     for c in cells:
         if stats[(c.model, c.dataset)].outcomes is None:
             raise InputError(f"{c.acc_path}: {stats[(c.model, c.dataset)].note}; rerun the score stage for "

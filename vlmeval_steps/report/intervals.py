@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..stats import outcomes as outcome_files
-from ..stats.bootstrap import (DEFAULT_LEVEL, DEFAULT_RESAMPLES, Estimate, design_of, estimate, weights)
+from ..stats.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, Estimate, design_of, estimate_many, weights
 from ..stats.outcomes import Outcomes
 from ..stats.paired import Comparison, NotComparable, check_comparable, from_estimates
 from .metrics import _row, key_column
@@ -61,16 +61,21 @@ def main_mask(outcomes: Outcomes, acc: pd.DataFrame, metric) -> pd.Series | None
     return rows["split"].astype(str) == str(row["split"])
 
 
-def load(cell, acc: pd.DataFrame) -> CellStats:
+def load(cell, text: bool = True) -> CellStats:
+    """A cell's outcomes and the mask of its headline lines; text=False reads only what statistics need."""
+    from .summary import read_acc
+
     rows_csv, spec_json = outcome_files.paths(cell.acc_path)
     if not rows_csv.exists():
         return CellStats(None, note="no per-row outcomes (scored by an older version or a family without them)")
     try:
-        out = outcome_files.read(rows_csv, spec_json)
+        out = outcome_files.read(rows_csv, spec_json, text=text)
     except InputError as exc:
         log.warning("%s", exc)
         return CellStats(None, note=str(exc))
-    return CellStats(out, main_mask(out, acc, cell.score.metric))
+    # only a table with splits as rows needs the score table to find the headline's split
+    mask = main_mask(out, read_acc(cell.acc_path), cell.score.metric) if "split" in out.rows else None
+    return CellStats(out, mask)
 
 
 def _and(a: pd.Series | None, b: pd.Series) -> pd.Series:
@@ -85,43 +90,81 @@ def compute(cells: list, stats: dict, settings: Settings, categories: bool = Fal
         by_dataset.setdefault(c.dataset, []).append(c)
     pairwise: dict[str, list] = {}
     for dataset, group in by_dataset.items():
-        w_cache: dict[str, np.ndarray] = {}
         have = [c for c in group if stats[(c.model, c.dataset)].outcomes is not None]
+        by_design: dict[str, list] = {}
         for c in have:
-            st = stats[(c.model, c.dataset)]
-            design = design_of(st.outcomes)
-            w = w_cache.get(design.signature)
-            if w is None:
-                w = w_cache[design.signature] = weights(design, settings.resamples, settings.seed, dataset)
-            st.estimate = estimate(st.outcomes, level=settings.level, mask=st.mask, design=design, w=w)
-            if categories:
-                for col in st.outcomes.spec.groups:
-                    if col == "split" and st.mask is not None:
-                        continue  # the splits are the headline's rows, not categories
-                    cats = st.outcomes.categories(col)
-                    if len(cats) < 2 and col != "category":
-                        continue
-                    for cat in cats:
-                        sub = _and(st.mask, st.outcomes.subset(col, cat))
-                        st.categories.setdefault(col, {})[cat] = estimate(
-                            st.outcomes, level=settings.level, mask=sub, design=design, w=w)
-                        st.counts.setdefault(col, {})[cat] = int(sub.sum())
+            by_design.setdefault(design_of(stats[(c.model, c.dataset)].outcomes).signature, []).append(c)
+        for members in by_design.values():  # models scored on the same units share one set of draws
+            design = design_of(stats[(members[0].model, dataset)].outcomes)
+            w = weights(design, settings.resamples, settings.seed, dataset)
+            items, slots = [], []
+            for c in members:
+                st = stats[(c.model, c.dataset)]
+                items.append((st.outcomes, st.mask))
+                slots.append((st, None, None, None))
+                if categories:
+                    for col in st.outcomes.spec.groups:
+                        if col == "split" and st.mask is not None:
+                            continue  # the splits are the headline's rows, not categories
+                        cats = st.outcomes.categories(col)
+                        if len(cats) < 2 and col != "category":
+                            continue
+                        for cat in cats:
+                            sub = _and(st.mask, st.outcomes.subset(col, cat))
+                            items.append((st.outcomes, sub))
+                            slots.append((st, col, cat, int(sub.sum())))
+            for (st, col, cat, count), est in zip(slots, estimate_many(items, design, w, settings.level)):
+                if col is None:
+                    st.estimate = est
+                else:
+                    st.categories.setdefault(col, {})[cat] = est
+                    st.counts.setdefault(col, {})[cat] = count
         pairwise[dataset] = compare_all(have, stats, settings)
     return pairwise
 
 
 def compare_all(cells: list, stats: dict, settings: Settings) -> list:
-    from ..stats.paired import _binary
+    """Every pair of cells of one benchmark: (model_a, model_b, Comparison or the reason they cannot be
+    compared). Cells on the same units share their draws, so all their pairs are computed at once."""
+    from ..stats.paired import bootstrap_p_many, mcnemar_exact
 
+    groups: dict[tuple, list] = {}
+    for c in cells:
+        st = stats[(c.model, c.dataset)]
+        key = (design_of(st.outcomes).signature, st.outcomes.index_signature(), st.outcomes.spec.terms,
+               c.provenance.get("dataset_md5") or "", st.mask is None)
+        groups.setdefault(key, []).append(c)
+    results: dict[tuple[str, str], Comparison] = {}
+    alpha = (1 - settings.level) / 2
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        ests = [stats[(c.model, c.dataset)].estimate for c in members]
+        samples = np.stack([e.samples for e in ests])
+        values = np.array([e.value for e in ests])
+        ia, ib = np.triu_indices(len(members), k=1)
+        diffs = samples[ia] - samples[ib]
+        observed = values[ia] - values[ib]
+        lows, highs = np.quantile(diffs, [alpha, 1 - alpha], axis=1)
+        pvals = bootstrap_p_many(diffs, observed)
+        first = stats[(members[0].model, members[0].dataset)]
+        binary = None
+        if first.mask is None and first.outcomes.spec.binary:
+            binary = np.stack([stats[(c.model, c.dataset)].outcomes.binary_by_index() for c in members])
+            a_only = binary @ (1 - binary).T  # [i, j]: rows i got right and j wrong
+        for k, (i, j) in enumerate(zip(ia, ib)):
+            mc = None
+            if binary is not None:
+                x, y = int(a_only[i, j]), int(a_only[j, i])
+                mc = dict(a_only=x, b_only=y, p_value=mcnemar_exact(x, y))
+            results[(members[i].model, members[j].model)] = Comparison(
+                float(values[i]), float(values[j]), float(observed[k]), float(lows[k]), float(highs[k]),
+                float(pvals[k]), ests[i].n_units, mc, ests[i].unit_name)
     out = []
     for a, b in itertools.combinations(cells, 2):
-        sa, sb = stats[(a.model, a.dataset)], stats[(b.model, b.dataset)]
-        reason = refusal(a, b, sa, sb)
-        if reason:
-            out.append((a.model, b.model, reason))
-            continue
-        mcnemar = _binary(sa.outcomes, sb.outcomes) if sa.mask is None else None
-        out.append((a.model, b.model, from_estimates(sa.estimate, sb.estimate, settings.level, mcnemar)))
+        cmp = results.get((a.model, b.model))
+        out.append((a.model, b.model, cmp if cmp is not None else
+                    refusal(a, b, stats[(a.model, a.dataset)], stats[(b.model, b.dataset)]) or "not comparable"))
     return out
 
 

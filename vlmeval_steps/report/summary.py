@@ -270,7 +270,7 @@ def summarise(results: str | Path, pairs=None, settings=None, expected=None, cat
         cells = []
     else:
         cells = collect(results, pairs)
-    stats = {(c.model, c.dataset): load(c, read_acc(c.acc_path)) for c in cells}
+    stats = {(c.model, c.dataset): load(c, text=categories) for c in cells}  # the report shows rows' text
     pairwise = compute(cells, stats, settings, categories=categories)
     return cells, stats, pairwise, missing
 

@@ -147,9 +147,20 @@ def estimate(outcomes: Outcomes, resamples: int = DEFAULT_RESAMPLES, level: floa
     """The metric on the data as they are, and its bootstrap interval."""
     design = design or design_of(outcomes)
     w = weights(design, resamples, seed, name) if w is None else w
-    x = unit_totals(outcomes, design, mask)
-    value = float(metric(outcomes, x.sum(axis=0)))
-    samples = metric(outcomes, w @ x)
-    low, high = interval(samples, level)
-    n_units = design.n_units if mask is None else len(set(unit_keys(outcomes)[mask.to_numpy(dtype=bool)]))
-    return Estimate(value, low, high, n_units, samples, outcomes.spec.unit_name)
+    return estimate_many([(outcomes, mask)], design, w, level)[0]
+
+
+def estimate_many(items: list[tuple[Outcomes, pd.Series | None]], design: Design, w: np.ndarray,
+                  level: float = DEFAULT_LEVEL) -> list[Estimate]:
+    """Estimates of several tables (models, categories) on the same units with the same draws: their
+    per-unit totals side by side make one matrix product, which BLAS does far faster than many."""
+    xs = [unit_totals(o, design, mask) for o, mask in items]
+    totals = w @ np.hstack(xs) if xs else None
+    out, start = [], 0
+    for (o, mask), x in zip(items, xs):
+        samples = metric(o, totals[:, start:start + x.shape[1]])
+        start += x.shape[1]
+        low, high = interval(samples, level)
+        n_units = design.n_units if mask is None else len(set(unit_keys(o)[mask.to_numpy(dtype=bool)]))
+        out.append(Estimate(float(metric(o, x.sum(axis=0))), low, high, n_units, samples, o.spec.unit_name))
+    return out

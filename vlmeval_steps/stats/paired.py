@@ -45,9 +45,9 @@ def mcnemar_exact(a_only: int, b_only: int) -> float:
     if n <= 200:  # exact integers, one rounding
         return min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n)
     # larger n: the binomial terms in log space (a comb() sum grows slow with thousands of discordant rows)
-    i = np.arange(k + 1)
-    lg = np.vectorize(math.lgamma, otypes=[float])
-    log_terms = math.lgamma(n + 1) - lg(i + 1) - lg(n - i + 1) - n * math.log(2)
+    i = np.arange(1, k + 1)
+    # log C(n, i) = sum over j <= i of log((n - j + 1) / j)
+    log_terms = np.concatenate([[0.0], np.cumsum(np.log(n - i + 1.0) - np.log(i))]) - n * math.log(2)
     top = log_terms.max()
     return min(1.0, 2 * float(np.exp(top) * np.exp(log_terms - top).sum()))
 
@@ -58,6 +58,12 @@ def bootstrap_p(samples: np.ndarray, observed: float) -> float:
     centred = samples - observed
     extreme = int(np.sum(np.abs(centred) >= abs(observed) - 1e-12))
     return min(1.0, (extreme + 1) / (len(samples) + 1))
+
+
+def bootstrap_p_many(samples: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """bootstrap_p for many comparisons at once: samples (n, resamples), observed (n,)."""
+    extreme = (np.abs(samples - observed[:, None]) >= np.abs(observed)[:, None] - 1e-12).sum(axis=1)
+    return np.minimum(1.0, (extreme + 1) / (samples.shape[1] + 1))
 
 
 def check_comparable(a: Outcomes, b: Outcomes, a_name: str = "A", b_name: str = "B") -> None:
