@@ -72,8 +72,14 @@ def write_outcomes(info: DatasetInfo, tables: dict, ext: pd.DataFrame, out: Path
     from ..scoring.rows import outcomes_for
     from ..stats import outcomes as outcome_files
 
-    found = outcomes_for(info.cls, tables, info.name)
     rows_csv, spec_json = outcome_files.paths(out)
+    try:
+        found = outcomes_for(info.cls, tables, info.name)
+    except (KeyError, ValueError, TypeError, IndexError) as exc:
+        # the score stands without them; the summary shows this cell without an interval
+        log.error("%s: per-row outcomes not written (%s: %s); the score is unaffected", info.name,
+                  type(exc).__name__, exc)
+        found = None
     if found is None:  # a family without per-row outcomes yet: no intervals, and no stale files either
         rows_csv.unlink(missing_ok=True)
         spec_json.unlink(missing_ok=True)
