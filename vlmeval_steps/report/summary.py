@@ -227,12 +227,13 @@ def _best_comparisons(cells: list[Cell], pairwise: dict) -> list[list[str]]:
 def wide_with_intervals(cells: list[Cell], stats: dict) -> pd.DataFrame:
     """summary.csv: each benchmark's score, then its `ci_low`, `ci_high` and `n_units`."""
     table = wide(cells)
-    out = pd.DataFrame(index=table.index)
+    columns = {}
     for d in table.columns:
-        out[d] = table[d]
+        columns[d] = table[d]
         for key in ("ci_low", "ci_high", "n_units"):
-            out[f"{d} {key}"] = [_stat(stats.get((m, d)), key) for m in table.index]
-    return out
+            columns[f"{d} {key}"] = pd.Series([_stat(stats.get((m, d)), key) for m in table.index], index=table.index,
+                                              dtype=float)
+    return pd.DataFrame(columns, index=table.index)
 
 
 def _stat(st, key):
