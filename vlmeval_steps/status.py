@@ -54,8 +54,11 @@ def snakemake_summary(directory: Path, config: str | None) -> tuple[list[dict], 
 
 
 def _belongs(path: str, model: str, dataset: str) -> bool:
-    return (path.startswith((f"results/{model}/{dataset}", f"work/judged/{model}/{dataset}."))
-            or path.startswith(f"work/predictions/{model}/{dataset}/"))
+    # exact names: MMBench_DEV_EN must not claim MMBench_DEV_EN_V11's or DemoShapes_limit5's files
+    head = f"results/{model}/{dataset}"
+    if path.startswith(head):
+        return path[len(head):] in (".tsv", ".xlsx", "_acc.csv", "_provenance.json")
+    return path.startswith((f"work/judged/{model}/{dataset}.", f"work/predictions/{model}/{dataset}/"))
 
 
 def classify(rows: list[dict], model: str, dataset: str) -> dict:
