@@ -18,7 +18,7 @@ from ..errors import InputError
 from ..stats import outcomes as outcome_files
 from ..stats.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, Estimate, design_of, estimate_many, weights
 from ..stats.outcomes import Outcomes
-from ..stats.paired import Comparison, NotComparable, check_comparable, from_estimates
+from ..stats.paired import Comparison, NotComparable, check_comparable
 from .metrics import _row, key_column
 
 log = logging.getLogger(__name__)
