@@ -111,6 +111,8 @@ def compute(cells: list, stats: dict, settings: Settings, categories: bool = Fal
                             continue
                         for cat in cats:
                             sub = _and(st.mask, st.outcomes.subset(col, cat))
+                            if not sub.any():
+                                continue  # a category only outside the headline's split
                             items.append((st.outcomes, sub))
                             slots.append((st, col, cat, int(sub.sum())))
             for (st, col, cat, count), est in zip(slots, estimate_many(items, design, w, settings.level)):
