@@ -11,9 +11,10 @@ from .intervals import Settings, compute, load
 from .summary import read_cell
 
 
-def disagreements(a, b) -> pd.DataFrame:
-    """Rows (by index) where the two models' outcomes differ: question, both predictions, the answer."""
-    ra = a.rows.drop_duplicates("index").set_index("index")
+def disagreements(a, b, mask: pd.Series | None = None) -> pd.DataFrame:
+    """Rows (by index) where the two models' outcomes differ: question, both predictions, the answer.
+    `mask` (over a's lines) keeps only the lines behind the headline score (e.g. MMMU's validation split)."""
+    ra = (a.rows if mask is None else a.rows[mask.to_numpy(dtype=bool)]).drop_duplicates("index").set_index("index")
     rb = b.rows.drop_duplicates("index").set_index("index")
     common = ra.index.intersection(rb.index)
     ra, rb = ra.loc[common], rb.loc[common]
@@ -74,7 +75,7 @@ def compare_text(results: str | Path, a: str, b: str, dataset: str, settings: Se
     verdict = (f"{a if cmp.difference > 0 else b} is better (the interval excludes 0)." if cmp.significant else
                "No significant difference: the interval includes 0.")
     lines.append("  " + verdict)
-    rows = disagreements(stats[(a, dataset)].outcomes, stats[(b, dataset)].outcomes)
+    rows = disagreements(stats[(a, dataset)].outcomes, stats[(b, dataset)].outcomes, stats[(a, dataset)].mask)
     lines.append(f"\nRows where they disagree: {len(rows)}" + (f" (first {show})" if len(rows) > show else ""))
     for r in rows.head(show).itertuples(index=False):
         mark = lambda ok: "right" if str(ok) == "1" else "wrong"  # noqa: E731

@@ -385,5 +385,5 @@ def pairwise_tables(cells: list[Cell], first: dict[str, Cell], stats: dict, pair
         sa, sb = stats.get((scored[0].model, d)), stats.get((scored[1].model, d))
         if sa and sb and sa.outcomes is not None and sb.outcomes is not None and isinstance(
                 comparison_for(pairwise, d, scored[0].model, scored[1].model), Comparison):
-            out.append(samples.disagreements_html(scored[0], scored[1], disagreements(sa.outcomes, sb.outcomes)))
+            out.append(samples.disagreements_html(scored[0], scored[1], disagreements(sa.outcomes, sb.outcomes, sa.mask)))
     return "".join(out)
