@@ -67,7 +67,7 @@ def compare_text(results: str | Path, a: str, b: str, dataset: str, settings: Se
              f"  {a:<30} {ea.value:8.2f}  [{ea.low:.2f}, {ea.high:.2f}]",
              f"  {b:<30} {eb.value:8.2f}  [{eb.low:.2f}, {eb.high:.2f}]",
              f"  difference ({a} - {b}): {cmp.difference:+.2f}  [{cmp.low:+.2f}, {cmp.high:+.2f}]  "
-             f"p = {cmp.p_value:.3g} (paired bootstrap)"]
+             f"p {_p(cmp.p_value, settings.resamples)} (paired bootstrap)"]
     if cmp.mcnemar:
         mc = cmp.mcnemar
         lines.append(f"  McNemar's exact test: {a} only right on {mc['a_only']}, {b} only right on {mc['b_only']}: "
@@ -83,6 +83,11 @@ def compare_text(results: str | Path, a: str, b: str, dataset: str, settings: Se
                      f"    {a} ({mark(r.a_correct)}): {_short(r.a_prediction, 60)}\n"
                      f"    {b} ({mark(r.b_correct)}): {_short(r.b_prediction, 60)}")
     return "\n".join(lines)
+
+
+def _p(p: float, resamples: int) -> str:
+    # (k + 1) / (B + 1) cannot go below 1 / (B + 1): say so rather than print a spuriously exact number
+    return f"<= {p:.2g} (the smallest p {resamples} resamples can give)" if p <= 1.5 / (resamples + 1) else f"= {p:.3g}"
 
 
 def _short(text, n: int = 100) -> str:
