@@ -53,3 +53,7 @@ cache_function_signatures(workflow.rules)
 
 onsuccess:
     print_results_location()
+
+
+onerror:
+    summary_after_failure()

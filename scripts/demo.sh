@@ -12,4 +12,10 @@ echo
 echo "Demo score (results/TinyLLaVA-Demo/DemoShapes_acc.csv):"
 cat results/TinyLLaVA-Demo/DemoShapes_acc.csv
 echo
+echo "Leaderboard with 95% intervals (results/summary.md):"
+sed -n '3,6p' results/summary.md
+echo
+echo "Which demo model is better, and where they differ (vlmeval-steps compare):"
+"$PY" -m vlmeval_steps compare --model TinyLLaVA-Demo --model TinyLLaVA-Demo-Terse --dataset DemoShapes --show 3
+echo
 echo "Leaderboard: results/summary.md; report with charts: open $(pwd)/results/report.html in a browser"

@@ -82,7 +82,8 @@ def test_summary_files_have_a_row_per_model_and_provenance_per_cell(tmp_path):
     write(cells, results / "summary.csv", results / "summary.md", results / "summary_provenance.csv")
     wide = pd.read_csv(results / "summary.csv", index_col="model")
     assert list(wide.index) == ["Strong", "Weak"]
-    assert list(wide.columns) == [d for m, d in pairs if m == "Strong"]
+    assert [c for c in wide.columns if " " not in c] == [d for m, d in pairs if m == "Strong"]
+    assert {"DemoShapes ci_low", "DemoShapes ci_high", "DemoShapes n_units"} <= set(wide.columns)
     mme = pd.read_csv(results / "Strong" / "MME_acc.csv")
     assert wide.loc["Strong", "MME"] == pytest.approx(mme["perception"][0] + mme["reasoning"][0], abs=1e-3)
     dem = pd.read_csv(results / "Weak" / "DemoShapes_acc.csv")
@@ -248,3 +249,38 @@ def test_main_metric_reads_the_tables_the_scoring_code_writes(tmp_path):
     score = main_score(via_csv(mme, "MME"), "MME", "Y/N")
     assert score.value == pytest.approx(mme["perception"][0] + mme["reasoning"][0])
     assert set(score.categories) == {"OCR", "code_reasoning"}
+
+
+def test_report_with_outcomes_has_intervals_comparisons_examples_and_no_matplotlib_warnings(tmp_path, monkeypatch):
+    import warnings
+    from functools import partial
+
+    from stats_fixtures import CASES, write_scored
+    from vlmeval_steps.report.intervals import Settings
+    from vlmeval_steps.steps.summary import run_report, run_summary
+
+    results = tmp_path / "results"
+    for seed, model in enumerate(("Alpha", "Beta", "Gamma")):
+        for name, dtype, case in CASES:
+            write_scored(results, model, name, dtype, partial(case, seed=seed))
+    write_scored(results, "Other", "MMStar", "MCQ", CASES[0][2], md5="f" * 32)  # another dataset version
+    expected = [("Alpha", "MMStar"), ("Alpha", "Missing")]
+    from vlmeval_steps.report import html
+
+    monkeypatch.setattr(html, "STRICT_CHARTS", True)  # a chart warning fails the test
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run_summary(results, None, results / "summary.csv", results / "summary.md", results / "p.csv",
+                    Settings(resamples=200), expected)
+        run_report(results, None, results / "report.html", Settings(resamples=200), expected)
+    assert not [w for w in caught if "matplotlib" in str(w.filename) or "matplotlib" in str(w.message)]
+    page = (results / "report.html").read_text()
+    assert 'id="pairwise"' in page and "not comparable" in page and 'id="missing"' in page
+    assert "MME · fine categories" in page and "HallusionBench · broad groups" in page and "(n=" in page
+    md = (results / "summary.md").read_text()
+    assert "| Alpha | Missing |" in md and "earlier run" in md and "different dataset versions" in md
+    table = pd.read_csv(results / "summary.csv", index_col="model")
+    mme = table.dropna(subset=["MME"])
+    assert len(mme) == 3 and (mme["MME ci_low"] <= mme["MME"]).all() and (mme["MME"] <= mme["MME ci_high"]).all()
+    assert table.loc["Alpha", "MMBench_DEV_EN n_units"] == 40 and table.loc["Alpha", "MME n_units"] == 30
+

@@ -26,7 +26,7 @@ def test_demo_scores_well_and_a_rerun_does_nothing(workflow):
     assert (workflow.root / "LMUData/DemoShapes.tsv").exists()
     assert not (workflow.root / "LMUData/.download/DemoShapes.tsv").exists()  # renamed, not copied
     summary = (workflow.root / "results/summary.csv").read_text().splitlines()
-    assert summary[0] == "model,DemoShapes" and summary[1].startswith("TinyLLaVA-Demo,")
+    assert summary[0].startswith("model,DemoShapes,DemoShapes ci_low,") and summary[1].startswith("TinyLLaVA-Demo,")
     assert (workflow.root / "results/report.html").stat().st_size > 10_000
     assert workflow.planned() == {}
 

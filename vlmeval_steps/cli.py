@@ -341,7 +341,21 @@ pairs_options = [
                  help="Folder of results/{model}/{dataset}_acc.csv and _provenance.json."),
     click.option("--pairs", "pairs_json", default=None,
                  help='JSON list of [model, dataset]; default: every score table under --results.'),
+    click.option("--expected", "expected_json", default=None,
+                 help="JSON list of the configured [model, dataset] pairs: those without a score are listed as not "
+                      "scored, the others marked as in the config."),
 ]
+statistics_options = [
+    click.option("--resamples", type=int, default=1000, show_default=True, help="Bootstrap resamples."),
+    click.option("--level", type=float, default=0.95, show_default=True, help="Confidence level of the intervals."),
+    click.option("--seed", type=int, default=0, show_default=True, help="Seed of the resamples."),
+]
+
+
+def _settings(resamples, level, seed):
+    from .report.intervals import Settings
+
+    return Settings(resamples=resamples, level=level, seed=seed)
 
 
 def _with(options):
@@ -357,25 +371,58 @@ def _with(options):
 @click.option("--out-csv", default="results/summary.csv", show_default=True, type=click.Path())
 @click.option("--out-md", default="results/summary.md", show_default=True, type=click.Path())
 @click.option("--out-provenance", default="results/summary_provenance.csv", show_default=True, type=click.Path())
+@_with(statistics_options)
 @stage
-def summary(results, pairs_json, out_csv, out_md, out_provenance):
-    """Leaderboard: one row per model, each benchmark's main score, with provenance."""
+def summary(results, pairs_json, expected_json, out_csv, out_md, out_provenance, resamples, level, seed):
+    """Leaderboard: one row per model, each benchmark's main score with its interval, with provenance."""
     from .steps import summary as step
 
-    step.run_summary(results, _pairs(pairs_json), out_csv, out_md, out_provenance)
+    step.run_summary(results, _pairs(pairs_json), out_csv, out_md, out_provenance,
+                     _settings(resamples, level, seed), _pairs(expected_json))
     click.echo(Path(out_md).read_text(encoding="utf-8").split("\n## ", 1)[0])
 
 
 @main.command()
 @_with(pairs_options)
 @click.option("--out", default="results/report.html", show_default=True, type=click.Path())
+@_with(statistics_options)
 @stage
-def report(results, pairs_json, out):
+def report(results, pairs_json, expected_json, out, resamples, level, seed):
     """Self-contained HTML report with the leaderboard, charts, failures and provenance."""
     from .steps import summary as step
 
-    step.run_report(results, _pairs(pairs_json), out)
+    step.run_report(results, _pairs(pairs_json), out, _settings(resamples, level, seed), _pairs(expected_json))
     click.echo(f"report: {Path(out).resolve()}")
+
+
+@main.command()
+@click.option("--model", "models", multiple=True, required=True, help="Two models (give --model twice).")
+@click.option("--dataset", required=True, help="The dataset as in file names (e.g. MMStar or MMStar_limit20).")
+@click.option("--results", default="results", show_default=True, type=click.Path())
+@click.option("--show", type=int, default=20, show_default=True, help="Rows where the two disagree to list.")
+@_with(statistics_options)
+@stage
+def compare(models, dataset, results, show, resamples, level, seed):
+    """Which of two models is better on a benchmark: the difference, its paired-bootstrap interval and
+    p-value, McNemar's exact test, and the rows where they disagree."""
+    from .report.compare import compare_text
+
+    if len(models) != 2:
+        raise InputError(f"compare: give exactly two models (--model A --model B), got {len(models)}.")
+    click.echo(compare_text(results, models[0], models[1], dataset, _settings(resamples, level, seed), show))
+
+
+@main.command()
+@click.option("--config", "config_path", default=None, help=f"Workflow config (default {DEFAULT_CONFIG}).")
+@click.option("--directory", "-d", default=".", show_default=True, type=click.Path(exists=True, file_okay=False),
+              help="The work dir (where the Snakefile runs).")
+@stage
+def status(config_path, directory):
+    """Per configured model x benchmark: finished, cached (answers kept, score to do), would rerun (and why),
+    or to do, in one table. Asks Snakemake (a dry run) without running anything."""
+    from .status import status_table
+
+    click.echo(status_table(directory, config_path))
 
 
 @main.command("run", context_settings=dict(ignore_unknown_options=True, allow_extra_args=True,

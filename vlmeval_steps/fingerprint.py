@@ -21,9 +21,11 @@ STAGE_SOURCES = {
     # text.py: the Y/N word rules; mathvista.py, mathvision.py: what their prefetch compares with
     "judge": ["judge", "datasets", "scoring/text.py", "scoring/mathvista.py", "scoring/mathvision.py",
               "steps/judge.py"],
-    "score": ["scoring", "datasets/mcq_tables.py", "steps/score.py", "steps/score_group.py"],
+    # the per-row outcome files are written with the statistics room's format
+    "score": ["scoring", "datasets/mcq_tables.py", "steps/score.py", "steps/score_group.py", "stats/outcomes.py",
+              "stats/spec.py"],
     "demo_model": ["demo"],
-    "report": ["report", "steps/summary.py"],
+    "report": ["report", "stats", "steps/summary.py"],
 }
 
 

@@ -2,14 +2,17 @@
 leaderboard, per-benchmark and per-category charts, failures and provenance."""
 from __future__ import annotations
 
+import contextlib
 import datetime
 import html
 import logging
 import os
+import warnings
 from pathlib import Path
 
 from .. import __version__
 from ..fileio import atomic_write_text
+from . import samples
 from .summary import Cell, wide
 
 log = logging.getLogger(__name__)
@@ -49,8 +52,27 @@ code, .mono { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-
 svg.plot { max-width: 100%; height: auto; display: block; margin: 6px 0; }
 .charts { display: flex; flex-wrap: wrap; gap: 6px 36px; align-items: flex-start; }
 ul.legend { margin: 8px 0 0; padding-left: 18px; color: var(--muted); font-size: 13px; }
+img.thumb { max-width: 96px; max-height: 96px; border: 1px solid var(--line); margin-right: 3px; }
+table.samples td { max-width: 360px; }
+h4 { font-size: 13px; margin: 14px 0 4px; }
+.tie { color: var(--muted); }
 footer { color: var(--muted); font-size: 12px; text-align: center; padding: 10px; }
 """
+
+
+#: tests set this: a chart that warns fails the report instead of logging the warning
+STRICT_CHARTS = False
+
+
+@contextlib.contextmanager
+def quiet_charts():
+    """No matplotlib warnings on the console: they go to the log file at debug level (tests make them errors)."""
+    with warnings.catch_warnings(record=not STRICT_CHARTS) as caught:
+        if STRICT_CHARTS:
+            warnings.simplefilter("error")
+        yield
+    for w in caught or []:
+        log.debug("chart warning: %s (%s:%s)", w.message, w.filename, w.lineno)
 
 
 def esc(value) -> str:
@@ -111,7 +133,8 @@ def _link(path: Path, base: Path, text: str) -> str:
     return f'<a href="{esc(os.path.relpath(path, base))}">{esc(text)}</a>'
 
 
-def leaderboard(cells: list[Cell], first: dict[str, Cell]) -> str:
+def leaderboard(cells: list[Cell], first: dict[str, Cell], stats: dict | None = None, tied: dict | None = None) -> str:
+    stats, tied = stats or {}, tied or {}
     table = wide(cells)
     index = {(c.model, c.dataset): c for c in cells}
     head = "".join(f'<th class="num" title="{esc(first[d].score.metric.label)}">{_breakable(d)}</th>'
@@ -129,9 +152,17 @@ def leaderboard(cells: list[Cell], first: dict[str, Cell]) -> str:
                                                            "failed_predictions") if p.get(k) not in (None, ""))
             if cell.score.note:
                 tip += f"\nnote: {cell.score.note}"
+            st = stats.get((model, d))
+            est = st.estimate if st is not None else None
+            half = ""
+            if est is not None:
+                tip += f"\ninterval: [{est.low:.2f}, {est.high:.2f}] over {est.n_units} {est.unit_name}s"
+                half = f' <span class="tie">± {(est.high - est.low) / 2:.1f}</span>'
             best = " best" if len(table) > 1 and v == table[d].max() else ""
+            tie = ' <span class="tie" title="not significantly different from the best">≈</span>' \
+                if model in tied.get(d, set()) and not best else ""
             tds.append(f'<td class="num{best}" title="{esc(tip)}"{_heat(cell.value, cell.score.metric.unit)}>'
-                       f"{_fmt(cell.value)}</td>")
+                       f"{_fmt(cell.value)}{half}{tie}</td>")
         rows.append(f"<tr><th>{esc(model)}</th>{''.join(tds)}</tr>")
     legend = "".join(
         f"<li><b>{esc(d)}</b> ({esc(c.dataset_type or 'type unknown')}): {esc(c.score.metric.label)}, "
@@ -141,12 +172,27 @@ def leaderboard(cells: list[Cell], first: dict[str, Cell]) -> str:
             f'<ul class="legend">{legend}</ul>')
 
 
-def provenance_table(cells: list[Cell], base: Path) -> str:
+def _identity(p: dict) -> str:
+    ident = p.get("model_identity") or {}
+    if ident.get("sha256"):
+        return f"{ident['sha256'][:12]} ({ident.get('path')})"
+    if ident.get("served_model"):
+        return f"{ident['served_model']} @ {ident.get('api_base') or 'default endpoint'}"
+    return "–"
+
+
+def _versions(p: dict) -> str:
+    v = p.get("versions") or {}
+    return ", ".join(f"{k} {v[k]}" for k in ("vlmeval-steps", "torch", "transformers", "openai") if v.get(k)) or "–"
+
+
+def provenance_table(cells: list[Cell], base: Path, configured: set | None = None) -> str:
     tokens = any(c.provenance.get("token_usage") for c in cells)  # API models and LLM judges only
     # the version column only when scores come from different versions (the page header names the current one)
     versions = len({c.provenance.get("package_version") for c in cells}) > 1
     head = ["model", "dataset", "score", "dataset md5", "judge", "prompt id", "limit", "rows", "failed",
-            *(["tokens"] if tokens else []), "scored (UTC)", *(["version"] if versions else [])]
+            *(["tokens"] if tokens else []), "scored (UTC)", *(["version"] if versions else []),
+            *(["in config"] if configured is not None else []), "weights", "packages", "git commit"]
     rows = []
     for c in cells:
         p = c.provenance
@@ -162,43 +208,74 @@ def provenance_table(cells: list[Cell], base: Path) -> str:
             *([f"<td>{esc(_tokens(p.get('token_usage')))}</td>"] if tokens else []),
             f"<td>{esc(_when(p.get('scored_at')))}</td>",
             *([f"<td>{esc(p.get('package_version') or '–')}</td>"] if versions else []),
+            *([f"<td>{'yes' if (c.model, c.dataset) in configured else 'earlier run'}</td>"]
+              if configured is not None else []),
+            f'<td class="mono">{esc(_identity(p))}</td>', f"<td>{esc(_versions(p))}</td>",
+            f'<td class="mono">{esc((p.get("git_commit") or "–")[:12] + ("+dirty" if "dirty" in str(p.get("git_commit")) else ""))}</td>',
         ]) + "</tr>")
     return ('<div class="scroll"><table class="prov"><tr>' + "".join(f"<th>{h}</th>" for h in head) + "</tr>"
             + "".join(rows) + "</table></div>")
 
 
-def render(cells: list[Cell], out: str | Path, title: str = "vlmeval-steps report") -> str:
+def render(cells: list[Cell], out: str | Path, title: str = "vlmeval-steps report", stats: dict | None = None,
+           pairwise: dict | None = None, settings=None, missing: list[dict] | None = None,
+           configured: set | None = None) -> str:
     from . import plots
+    from .intervals import tied_with_best
 
+    stats, pairwise = stats or {}, pairwise or {}
     out = Path(out)
     base = out.resolve().parent
     models = list(dict.fromkeys(c.model for c in cells))
     first: dict[str, Cell] = {}
     for c in cells:
         first.setdefault(c.dataset, c)
+    tied = {d: tied_with_best(d, cells, stats, pairwise) for d in first}
+
+    def interval_of(x):
+        st = stats.get((x.model, x.dataset))
+        return (st.estimate.low, st.estimate.high) if st is not None and st.estimate is not None else None
+
     benchmarks = [dict(name=d, metric=c.score.metric.label, unit=c.score.metric.unit,
-                       scores={x.model: x.value for x in cells if x.dataset == d}) for d, c in first.items()]
+                       scores={x.model: x.value for x in cells if x.dataset == d},
+                       errors={x.model: interval_of(x) for x in cells if x.dataset == d}) for d, c in first.items()]
     parts = []
+    if missing:
+        parts.append('<section id="missing"><h2>Not scored</h2><p class="hint"><span class="bad">'
+                     f"{len(missing)} configured pair{'s have' if len(missing) != 1 else ' has'} no score</span> (a job failed or "
+                     "has not run); every other pair is shown below. Their logs are under <code>logs/</code>.</p>"
+                     '<table><tr><th>model</th><th>dataset</th><th>last output</th><th>logs</th></tr>'
+                     + "".join(f"<tr><td>{esc(x['model'])}</td><td>{esc(x['dataset'])}</td><td>{esc(x['reached'])}</td>"
+                               f"<td class=\"mono\">{esc(x['logs'])}</td></tr>" for x in missing) + "</table></section>")
+    level = f"{settings.level:.0%}" if settings is not None else "95%"
     parts.append('<section id="leaderboard"><h2>Leaderboard</h2><p class="hint">Each benchmark\'s main score, in '
-                 "the unit upstream's leaderboard uses. Hover over a cell for its provenance.</p>"
-                 + leaderboard(cells, first) + "</section>")
+                 "the unit upstream's leaderboard uses, ± half its " + level + " bootstrap interval; ≈ marks a model "
+                 "not significantly different from the best (paired bootstrap). The interval is about the sample of "
+                 "questions, not the model's own randomness. Hover over a cell for its provenance.</p>"
+                 + leaderboard(cells, first, stats, tied) + "</section>")
     key = colour_key(models) if len(models) > 1 else ""
-    parts.append('<section id="scores"><h2>Scores by benchmark</h2>' + key + plots.scores_chart(benchmarks, models)
-                 + "</section>")
-    cat_parts, grouped_bars = [], False
-    for d, c in first.items():
-        per_model = {x.model: x.score.categories for x in cells if x.dataset == d and x.score.categories}
-        if per_model:
-            unit = c.score.metric.category_unit or c.score.metric.unit
-            chart_models = [m for m in models if m in per_model]
-            n_cats = len({k for v in per_model.values() for k in v})
-            grouped_bars |= len(chart_models) > 1 and plots.as_bars(len(chart_models), n_cats)
-            cat_parts.append(plots.categories_chart(d, unit, chart_models, per_model))
+    with quiet_charts():
+        parts.append('<section id="scores"><h2>Scores by benchmark</h2>' + key
+                     + plots.scores_chart(benchmarks, models) + "</section>")
+        cat_parts, grouped_bars = category_charts(cells, first, models, stats)
     if cat_parts:
-        parts.append('<section id="categories"><h2>By category</h2><p class="hint">The categories of each '
-                     "benchmark's score table (the columns or rows of its <code>_acc.csv</code>).</p>"
-                     + (key if grouped_bars else "") + '<div class="charts">' + "".join(cat_parts)
+        grouped = key if grouped_bars else ""
+        parts.append('<section id="categories"><h2>By category</h2><p class="hint">Each benchmark\'s score per '
+                     "category, broad groups and fine categories in separate charts, with the number of rows behind "
+                     "each category and its interval.</p>" + grouped + '<div class="charts">' + "".join(cat_parts)
                      + "</div></section>")
+    pair_html = pairwise_tables(cells, first, stats, pairwise)
+    if pair_html:
+        parts.append('<section id="pairwise"><h2>Pairwise comparisons</h2><p class="hint">Difference of the row '
+                     f"model minus the column model, its paired {level} bootstrap interval and p-value (McNemar's exact "
+                     "p for right/wrong outcomes); <b>bold</b>: significant. Below each table, the rows where the best "
+                     "two disagree.</p>" + pair_html + "</section>")
+    sample_html = "".join(samples.examples(c, stats[(c.model, c.dataset)].outcomes) for c in cells
+                          if stats.get((c.model, c.dataset)) and stats[(c.model, c.dataset)].outcomes is not None)
+    if sample_html:
+        parts.append('<section id="samples"><h2>Example wrong and unparsed answers</h2><p class="hint">A few rows '
+                     "per model and benchmark: the image, the question, the model's answer, what was extracted from it "
+                     "and the ground truth.</p>" + sample_html + "</section>")
     pairs = [dict(model=c.model, dataset=c.dataset, failed=int(c.provenance.get("failed_predictions") or 0),
                   rows=int(c.provenance.get("rows") or 0), extraction=c.provenance.get("extraction") or {})
              for c in cells]
@@ -206,16 +283,21 @@ def render(cells: list[Cell], out: str | Path, title: str = "vlmeval-steps repor
     verdict = (f'<span class="bad">{total_failed} predictions failed</span> (asked again on the next run unless '
                "keep_failed is set)." if total_failed
                else '<span class="ok">No prediction failed.</span>')
+    with quiet_charts():
+        failures = plots.failures_chart(pairs) if pairs else ""
     parts.append(f'<section id="failures"><h2>Failures and answer extraction</h2><p class="hint">{verdict} '
                  "Extraction: <b>rule</b> = upstream's matching rules, <b>judge</b> = the LLM judge, <b>none</b> = "
-                 "no answer found (scored as wrong).</p>" + plots.failures_chart(pairs) + "</section>")
+                 "no answer found (scored as wrong).</p>" + failures + "</section>")
     parts.append('<section id="provenance"><h2>Provenance</h2><p class="hint">What produced each score. A dataset\'s '
-                 "name opens its score table, <i>xlsx</i> its predictions.</p>" + provenance_table(cells, base)
+                 "name opens its score table, <i>xlsx</i> its predictions; <i>weights</i> is a hash of the checkpoint's "
+                 "config and index files (or the served model id).</p>" + provenance_table(cells, base, configured)
                  + "</section>")
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    sections = [("leaderboard", "Leaderboard"), ("scores", "Scores"), ("categories", "Categories"),
+    sections = [("missing", "Not scored"), ("leaderboard", "Leaderboard"), ("scores", "Scores"),
+                ("categories", "Categories"), ("pairwise", "Comparisons"), ("samples", "Examples"),
                 ("failures", "Failures"), ("provenance", "Provenance")]
-    nav = "".join(f'<a href="#{s}">{t}</a>' for s, t in sections if s != "categories" or cat_parts)
+    present = "".join(parts)
+    nav = "".join(f'<a href="#{s}">{t}</a>' for s, t in sections if f'id="{s}"' in present)
     counts = (f"{len(models)} model{'s' * (len(models) != 1)} × "
               f"{len(first)} benchmark{'s' * (len(first) != 1)}")
     page = f"""<!DOCTYPE html>
@@ -230,3 +312,78 @@ def render(cells: list[Cell], out: str | Path, title: str = "vlmeval-steps repor
     atomic_write_text(out, page)
     log.info("report written to %s", out)
     return page
+
+
+GROUP_TITLES = {"split": "split", "l2-category": "broad groups", "category": "fine categories",
+                "score category": "score categories", "capability": "capabilities", "task": "tasks", "skills": "skills"}
+
+
+def category_charts(cells: list[Cell], first: dict[str, Cell], models: list[str], stats: dict) -> tuple[list, bool]:
+    """One chart per benchmark and category column (broad groups and fine categories apart), from the
+    per-row outcomes (with intervals and row counts); from the score table where there are none."""
+    from . import plots
+
+    charts, grouped_bars = [], False
+    for d, c in first.items():
+        unit = c.score.metric.category_unit or c.score.metric.unit
+        here = [x for x in cells if x.dataset == d]
+        columns = list(dict.fromkeys(col for x in here if (st := stats.get((x.model, d))) for col in st.categories))
+        if columns:
+            for col in columns:
+                per_model = {x.model: {k: e.value for k, e in stats[(x.model, d)].categories.get(col, {}).items()}
+                             for x in here if stats.get((x.model, d)) and stats[(x.model, d)].categories.get(col)}
+                errors = {m: {k: (e.low, e.high) for k, e in stats[(m, d)].categories[col].items()} for m in per_model}
+                counts = {}
+                for m in per_model:
+                    counts.update(stats[(m, d)].counts.get(col, {}))
+                chart_models = [m for m in models if m in per_model]
+                n_cats = len({k for v in per_model.values() for k in v})
+                grouped_bars |= len(chart_models) > 1 and plots.as_bars(len(chart_models), n_cats)
+                charts.append(plots.categories_chart(d, unit, chart_models, per_model, errors, counts,
+                                                     title=f"{d} · {GROUP_TITLES.get(col, col)}"))
+            continue
+        per_model = {x.model: x.score.categories for x in here if x.score.categories}
+        if per_model:
+            chart_models = [m for m in models if m in per_model]
+            n_cats = len({k for v in per_model.values() for k in v})
+            grouped_bars |= len(chart_models) > 1 and plots.as_bars(len(chart_models), n_cats)
+            charts.append(plots.categories_chart(d, unit, chart_models, per_model))
+    return charts, grouped_bars
+
+
+def pairwise_tables(cells: list[Cell], first: dict[str, Cell], stats: dict, pairwise: dict, max_all: int = 8) -> str:
+    """Per benchmark: every pair for a few models, each model against the best for many; and the rows
+    where the best two disagree."""
+    from ..stats.paired import Comparison
+    from .compare import disagreements
+    from .intervals import comparison_for
+
+    out = []
+    for d in first:
+        scored = sorted([c for c in cells if c.dataset == d and c.value is not None], key=lambda c: -c.value)
+        if len(scored) < 2:
+            continue
+        rows_models = scored if len(scored) <= max_all else scored[:1]
+        head = "".join(f"<th>{esc(c.model)}</th>" for c in scored[1:])
+        trs = []
+        for a in rows_models[:-1] if len(scored) <= max_all else rows_models:
+            tds = []
+            for b in scored[1:]:
+                if scored.index(b) <= scored.index(a):
+                    tds.append("<td></td>")
+                    continue
+                cmp = comparison_for(pairwise, d, a.model, b.model)
+                if isinstance(cmp, Comparison):
+                    mc = f"; McNemar p {cmp.mcnemar['p_value']:.3g}" if cmp.mcnemar else ""
+                    text = (f"{cmp.difference:+.2f} [{cmp.low:+.2f}, {cmp.high:+.2f}]<br>"
+                            f"<span class=\"tie\">p {cmp.p_value:.3g}{mc}</span>")
+                    tds.append(f'<td class="num">{"<b>" + text + "</b>" if cmp.significant else text}</td>')
+                else:
+                    tds.append(f'<td class="hint" title="{esc(cmp)}">not comparable</td>')
+            trs.append(f"<tr><th>{esc(a.model)}</th>{''.join(tds)}</tr>")
+        out.append(f"<h3>{esc(d)}</h3><div class=\"scroll\"><table><tr><th></th>{head}</tr>{''.join(trs)}</table></div>")
+        sa, sb = stats.get((scored[0].model, d)), stats.get((scored[1].model, d))
+        if sa and sb and sa.outcomes is not None and sb.outcomes is not None and isinstance(
+                comparison_for(pairwise, d, scored[0].model, scored[1].model), Comparison):
+            out.append(samples.disagreements_html(scored[0], scored[1], disagreements(sa.outcomes, sb.outcomes, sa.mask)))
+    return "".join(out)

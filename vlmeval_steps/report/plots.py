@@ -75,6 +75,7 @@ def scores_chart(benchmarks: list[dict], models: list[str]) -> str:
         limit = axis_max(bench["unit"], values)
         ys = list(range(len(models)))[::-1]
         bars = ax.barh(ys, [v or 0 for v in values], color=[colour(i) for i in range(len(models))], height=0.65)
+        _error_bars(ax, ys, values, [bench.get("errors", {}).get(m) for m in models])
         ax.set_yticks(ys, models)
         ax.set_xlim(0, limit)
         ax.set_title(bench["name"], loc="left")
@@ -89,13 +90,25 @@ def scores_chart(benchmarks: list[dict], models: list[str]) -> str:
     return to_svg(fig, "scores")
 
 
+def _error_bars(ax, ys, values, intervals):
+    """The bootstrap interval of each bar, where there is one."""
+    pts = [(y, v, iv) for y, v, iv in zip(ys, values, intervals) if v is not None and iv is not None]
+    if pts:
+        ax.errorbar([v for _, v, _ in pts], [y for y, _, _ in pts],
+                    xerr=[[max(0.0, v - iv[0]) for _, v, iv in pts], [max(0.0, iv[1] - v) for _, v, iv in pts]],
+                    fmt="none", ecolor="#222222", elinewidth=1, capsize=2.5, zorder=3)
+
+
 def as_bars(n_models: int, n_categories: int) -> bool:
     """Grouped bars while they stay readable; a heat map with the numbers written in beyond that."""
     return (n_models == 1 and n_categories <= 40) or (n_models <= 3 and n_models * n_categories <= 36)
 
 
-def categories_chart(name: str, unit: str, models: list[str], categories: dict[str, dict[str, float]]) -> str:
-    """Per-category scores of one benchmark: bars for a few models, a heat map for many."""
+def categories_chart(name: str, unit: str, models: list[str], categories: dict[str, dict[str, float]],
+                     errors: dict | None = None, counts: dict | None = None, title: str | None = None) -> str:
+    """Per-category scores of one benchmark: bars for a few models (with their intervals), a heat map
+    for many. `counts` (category -> rows) labels each category with the rows behind it."""
+    errors, counts = errors or {}, counts or {}
     cats = list(dict.fromkeys(c for m in models for c in categories.get(m, {})))
     values = [v for m in models for v in categories.get(m, {}).values()]
     limit = axis_max(unit, values)
@@ -109,8 +122,9 @@ def categories_chart(name: str, unit: str, models: list[str], categories: dict[s
             vals = [categories.get(m, {}).get(c) for c in cats]
             offs = [y + 0.4 - per * (i + 0.5) for y in ys]
             bars = ax.barh(offs, [v or 0 for v in vals], height=per * 0.92, color=colour(i), label=m)
+            _error_bars(ax, offs, vals, [errors.get(m, {}).get(c) for c in cats])
             _label_bars(ax, bars, vals, lambda v: f"{v:.1f}", limit)
-        ax.set_yticks(ys, cats)
+        ax.set_yticks(ys, [_with_n(c, counts) for c in cats])
         ax.set_xlim(0, limit)
         ax.set_xlabel(unit, fontsize=8, color="#555555")  # models are told apart by the page's colour key
     else:
@@ -122,7 +136,7 @@ def categories_chart(name: str, unit: str, models: list[str], categories: dict[s
         im = ax.imshow(grid, aspect="auto", cmap=HEAT, vmin=0, vmax=limit)
         ax.set_xlabel(unit, fontsize=8, color="#555555")
         ax.set_xticks(range(len(models)), models, rotation=30, ha="right")
-        ax.set_yticks(range(len(cats)), cats)
+        ax.set_yticks(range(len(cats)), [_with_n(c, counts) for c in cats])
         ax.grid(False)
         if grid.size <= 600:  # the numbers are written in; the colour only guides the eye
             for (r, c), v in np.ndenumerate(grid):
@@ -130,9 +144,13 @@ def categories_chart(name: str, unit: str, models: list[str], categories: dict[s
                     ax.text(c, r, f"{v:.1f}", ha="center", va="center", fontsize=7.5, color="#222222")
         else:
             fig.colorbar(im, ax=ax, fraction=0.05, pad=0.02, label=unit)
-    ax.set_title(name, loc="left")
+    ax.set_title(title or name, loc="left")
     fig.tight_layout()
-    return to_svg(fig, f"categories-{name}")
+    return to_svg(fig, f"categories-{title or name}")
+
+
+def _with_n(category: str, counts: dict) -> str:
+    return f"{category} (n={counts[category]})" if category in counts else category
 
 
 def failures_chart(pairs: list[dict]) -> str:

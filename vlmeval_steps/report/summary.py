@@ -2,9 +2,14 @@
 
 Reads `results/{model}/{dataset}_acc.csv` and `{dataset}_provenance.json` (written by the score
 stage) and writes:
-  summary.csv             model x benchmark, in each benchmark's leaderboard unit
-  summary.md              the same table for people, with each benchmark's metric and provenance
-  summary_provenance.csv  one line per cell: score, metric, dataset md5, judge, prompt id, limit, ...
+  summary.csv             model x benchmark, in each benchmark's leaderboard unit, with each cell's
+                          95 % interval (`{benchmark} ci_low`, `ci_high`) and its number of units
+  summary.md              the same table for people (62.30 ± 1.40), with each benchmark's metric,
+                          pairwise comparisons with the best model, pairs that failed, and provenance
+  summary_provenance.csv  one line per cell: score, interval, metric, dataset md5, judge, prompt id, ...
+
+Every score table in the work dir is summarised (this run's and earlier runs'); configured pairs
+without one are listed as not scored, so one failed pair never hides the others.
 """
 from __future__ import annotations
 
@@ -25,7 +30,7 @@ from .metrics import Score, main_score
 log = logging.getLogger(__name__)
 
 PROVENANCE_FIELDS = ("dataset_md5", "judge", "prompt_id", "limit", "rows", "failed_predictions", "package_version",
-                     "scored_at")
+                     "git_commit", "model_identity", "scored_at")
 
 
 @dataclass
@@ -100,14 +105,21 @@ def _fmt(value, digits=2) -> str:
     return "" if value is None or pd.isna(value) else f"{value:.{digits}f}"
 
 
-def provenance_rows(cells: list[Cell]) -> list[dict]:
+def provenance_rows(cells: list[Cell], stats: dict | None = None, configured: set | None = None) -> list[dict]:
     rows = []
     for c in cells:
         p = c.provenance
+        st = (stats or {}).get((c.model, c.dataset))
+        e = st.estimate if st is not None else None
         rows.append(dict(model=c.model, dataset=c.dataset, dataset_type=c.dataset_type or "",
-                         score=_fmt(c.value, 4), metric=c.score.metric.label, unit=c.score.metric.unit,
-                         **{f: "" if p.get(f) is None else p.get(f) for f in PROVENANCE_FIELDS},
-                         note=c.score.note, source=str(c.acc_path)))
+                         score=_fmt(c.value, 4), ci_low=_fmt(e.low, 4) if e else "", ci_high=_fmt(e.high, 4) if e else "",
+                         n_units=e.n_units if e else "", resampling_unit=e.unit_name if e else "",
+                         metric=c.score.metric.label, unit=c.score.metric.unit,
+                         **{f: "" if p.get(f) is None else json.dumps(p[f], sort_keys=True) if isinstance(p[f], dict)
+                            else p.get(f) for f in PROVENANCE_FIELDS},
+                         versions=json.dumps(p.get("versions") or {}, sort_keys=True),
+                         in_config="" if configured is None else (c.model, c.dataset) in configured,
+                         note=c.score.note, source=str(c.acc_path.resolve())))
     return rows
 
 
@@ -128,32 +140,152 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def markdown(cells: list[Cell]) -> str:
+def _interval(st) -> str:
+    e = st.estimate if st is not None else None
+    return "" if e is None else f" ± {(e.high - e.low) / 2:.2f}"
+
+
+def markdown(cells: list[Cell], stats: dict | None = None, pairwise: dict | None = None, settings=None,
+             missing: list[dict] | None = None, configured: set | None = None) -> str:
+    from .intervals import tied_with_best
+
+    stats, pairwise = stats or {}, pairwise or {}
     table = wide(cells)
     best = {d: table[d].max() for d in table.columns}
-    rows = [[m] + [(f"**{_fmt(v)}**" if len(table) > 1 and v == best[d] else _fmt(v)) for d, v in r.items()]
-            for m, r in table.iterrows()]
+    tied = {d: tied_with_best(d, cells, stats, pairwise) for d in table.columns}
+    rows = []
+    for m, r in table.iterrows():
+        row = [m]
+        for d, v in r.items():
+            text = _fmt(v) + _interval(stats.get((m, d)))
+            if text and len(table) > 1 and v == best[d]:
+                text = f"**{text}**"
+            elif m in tied[d]:
+                text += " ≈"
+            row.append(text)
+        rows.append(row)
     first = {}
     for c in cells:
         first.setdefault(c.dataset, c)
     legend = [f"- **{d}** ({c.dataset_type or 'type unknown'}): {c.score.metric.label}, {c.score.metric.unit}"
               + (f"; first {c.provenance['limit']} rows only" if c.provenance.get("limit") else "")
+              + (f"; resampled by {st.estimate.unit_name} ({st.estimate.n_units})"
+                 if (st := stats.get((c.model, c.dataset))) and st.estimate else "; no interval (no per-row outcomes)")
               for d, c in first.items()]
+    parts = ["# Summary", _md_table(["model", *table.columns], rows), "Main metric of each benchmark:\n" + "\n".join(legend)]
+    if settings is not None and any(st.estimate for st in stats.values()):
+        parts.append(f"± is half the {settings.level:.0%} bootstrap interval ({settings.resamples} resamples of the "
+                     "benchmark's questions, seed " f"{settings.seed}); **bold** is the best score, ≈ marks a model "
+                     "whose difference from the best is not significant (paired bootstrap). The interval is about the "
+                     "sample of questions, not about the model's own randomness.")
+    comparisons = _best_comparisons(cells, pairwise)
+    if comparisons:
+        parts += ["## Compared with the best model",
+                  _md_table(["dataset", "best", "model", "difference", "interval", "p", "McNemar p"], comparisons)]
+    if missing:
+        parts += ["## Not scored", "Configured pairs without a score table (the run failed or has not reached "
+                  "them; their logs are under logs/). The other pairs are summarised above.",
+                  _md_table(["model", "dataset", "last output", "see"], [[x["model"], x["dataset"], x["reached"],
+                                                                            x["logs"]] for x in missing])]
     prov = [[c.model, c.dataset, _fmt(c.value), *(c.provenance.get(k) or "" for k in ("dataset_md5", "judge",
-             "prompt_id", "limit")), c.provenance.get("failed_predictions", ""), c.score.note] for c in cells]
-    return "\n\n".join([
-        "# Summary",
-        _md_table(["model", *table.columns], rows),
-        "Main metric of each benchmark:\n" + "\n".join(legend),
-        "## Provenance",
-        _md_table(["model", "dataset", "score", "dataset md5", "judge", "prompt id", "limit", "failed", "note"], prov),
-    ]) + "\n"
+             "prompt_id", "limit")), c.provenance.get("failed_predictions", ""),
+             "" if configured is None else ("yes" if (c.model, c.dataset) in configured else "earlier run"),
+             _when(c.provenance.get("scored_at")), c.score.note] for c in cells]
+    parts += ["## Provenance", _md_table(["model", "dataset", "score", "dataset md5", "judge", "prompt id", "limit",
+                                          "failed", "in config", "scored (UTC)", "note"], prov)]
+    return "\n\n".join(parts) + "\n"
 
 
-def write(cells: list[Cell], out_csv: str | Path, out_md: str | Path, out_provenance: str | Path | None = None) -> None:
-    table = wide(cells).round(4)
+def _when(stamp) -> str:
+    return str(stamp or "").replace("T", " ")[:16]
+
+
+def _best_comparisons(cells: list[Cell], pairwise: dict) -> list[list[str]]:
+    from .intervals import comparison_for
+
+    out = []
+    for d in _order(c.dataset for c in cells):
+        scored = [c for c in cells if c.dataset == d and c.value is not None]
+        if len(scored) < 2:
+            continue
+        best = max(scored, key=lambda c: c.value)
+        for c in scored:
+            if c is best:
+                continue
+            cmp = comparison_for(pairwise, d, best.model, c.model)
+            if cmp is None:
+                continue
+            if isinstance(cmp, str):
+                out.append([d, best.model, c.model, "", f"not comparable: {cmp}", "", ""])
+                continue
+            mc = f"{cmp.mcnemar['p_value']:.3g}" if cmp.mcnemar else ""
+            out.append([d, best.model, c.model, f"{cmp.difference:+.2f}", f"[{cmp.low:+.2f}, {cmp.high:+.2f}]",
+                        f"{cmp.p_value:.3g}", mc])
+    return out
+
+
+def wide_with_intervals(cells: list[Cell], stats: dict) -> pd.DataFrame:
+    """summary.csv: each benchmark's score, then its `ci_low`, `ci_high` and `n_units`."""
+    table = wide(cells)
+    columns = {}
+    for d in table.columns:
+        columns[d] = table[d]
+        for key in ("ci_low", "ci_high", "n_units"):
+            columns[f"{d} {key}"] = pd.Series([_stat(stats.get((m, d)), key) for m in table.index], index=table.index,
+                                              dtype=float)
+    return pd.DataFrame(columns, index=table.index)
+
+
+def _stat(st, key):
+    e = st.estimate if st is not None else None
+    if e is None:
+        return None
+    return {"ci_low": e.low, "ci_high": e.high, "n_units": e.n_units}[key]
+
+
+def missing_pairs(results: Path, expected: list[tuple[str, str]] | None) -> list[dict]:
+    """Configured pairs that have no score table, and how far each got."""
+    out = []
+    for m, d in expected or []:
+        if (results / m / f"{d}_acc.csv").exists():
+            continue
+        work = results.parent / "work"
+        if (results / m / f"{d}.tsv").exists():
+            reached = f"results/{m}/{d}.tsv (predictions; the judge or score stage failed)"
+        elif (work / "predictions" / m / d).exists():
+            reached = f"work/predictions/{m}/{d}/ (some answers; inference did not finish)"
+        else:
+            reached = "none (failed before inference: download, verify or prompt building)"
+        out.append(dict(model=m, dataset=d, reached=reached, logs=f"logs/*/{m}/{d}*.log, logs/*/{d}*.log"))
+    return out
+
+
+def summarise(results: str | Path, pairs=None, settings=None, expected=None, categories: bool = False):
+    """Cells, their statistics and pairwise comparisons, and the expected pairs that are missing."""
+    from .intervals import Settings, compute, load
+
+    results = Path(results)
+    settings = settings or Settings()
+    missing = missing_pairs(results, expected)
+    if pairs is None and missing and not find_pairs(results):
+        cells = []
+    else:
+        cells = collect(results, pairs)
+    stats = {(c.model, c.dataset): load(c, text=categories) for c in cells}  # the report shows rows' text
+    pairwise = compute(cells, stats, settings, categories=categories)
+    return cells, stats, pairwise, missing
+
+
+def write(cells: list[Cell], out_csv: str | Path, out_md: str | Path, out_provenance: str | Path | None = None,
+          stats: dict | None = None, pairwise: dict | None = None, settings=None, missing: list[dict] | None = None,
+          configured: set | None = None) -> None:
+    stats = stats or {}
+    table = wide_with_intervals(cells, stats).round(4) if cells else pd.DataFrame(index=pd.Index([], name="model"))
     atomic_write_text(out_csv, table.to_csv(lineterminator="\n"))
-    atomic_write_text(out_md, markdown(cells))
-    if out_provenance:
-        atomic_write_text(out_provenance, _csv(provenance_rows(cells)))
-    log.info("summary of %d models x %d benchmarks written to %s", len(table), len(table.columns), out_csv)
+    atomic_write_text(out_md, markdown(cells, stats, pairwise, settings, missing, configured) if cells else
+                      "# Summary\n\nNo pair was scored.\n\n" + _md_table(
+                          ["model", "dataset", "last output", "see"],
+                          [[x["model"], x["dataset"], x["reached"], x["logs"]] for x in missing or []]) + "\n")
+    if out_provenance and cells:
+        atomic_write_text(out_provenance, _csv(provenance_rows(cells, stats, configured)))
+    log.info("summary of %d models x %d benchmarks written to %s", len(table), len({c.dataset for c in cells}), out_csv)

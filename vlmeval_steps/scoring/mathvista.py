@@ -72,3 +72,15 @@ def score(data: pd.DataFrame, extracted: pd.DataFrame, dataset_name: str = "Math
     rows.insert(len(rows.columns) - 1, "res", [e.get("res") if isinstance(e, dict) else None for e in df["extracted"]])
     rows["hit"] = [int(h) for h in hits]
     return {"acc": table, "{judge}_score": table, "{judge}.xlsx": rows}
+
+
+def outcomes(tables: dict, dataset_name: str):
+    """Per-row outcomes (stats/outcomes.py): hits in %, by task and by skill (a row has several)."""
+    from .rows import accuracy
+
+    df = tables["{judge}.xlsx"]
+    groups = {"task": df["task"], "skills": ["|".join(map(str, skills_of(s))) for s in df["skills"]]}
+    out = accuracy(df, df["index"], df["hit"], 100.0, "question", groups, extracted="res")
+    from dataclasses import replace
+
+    return type(out)(out.rows, replace(out.spec, multi=("skills",)))

@@ -132,3 +132,14 @@ def circular_group(group: pd.DataFrame) -> tuple[int, str]:
         else:
             log += f"Rolling {i}: Answer is {r.answer}, Prediction is {r.prediction}, Pre-fetched is {r.extracted}.\n"
     return 1, log
+
+
+def outcomes(tables: dict, dataset_name: str):
+    """Per-row outcomes (stats/outcomes.py): one line per question, or per circular group (its
+    unit of resampling: a group is right only if every rotation is)."""
+    from .rows import accuracy, group_columns
+
+    df = tables["result"]
+    circular = is_circular(dataset_name)
+    unit = df["g_index"] if circular and "g_index" in df else df["index"]
+    return accuracy(df, unit, df["hit"], 100.0, "circular group" if circular else "question", group_columns(df))

@@ -50,3 +50,18 @@ def score(data: pd.DataFrame, extracted: pd.DataFrame, dataset_name: str = "MMVe
     rows = df.drop(columns=["extracted"])
     rows.insert(len(rows.columns) - 1, "score", [float(g) for g in df["extracted"]])
     return {"acc": main, "{judge}_score": main, "{judge}_score_fine": fine, "{judge}.xlsx": rows}
+
+
+def outcomes(tables: dict, dataset_name: str):
+    """Per-row outcomes (stats/outcomes.py): the judge's 0-1 grades, in %, by capability (a row
+    has several) and by capability combination."""
+    from dataclasses import replace
+
+    from .rows import accuracy
+
+    df = tables["{judge}.xlsx"]
+    caps = ["|".join(c for c in CAPABILITIES if c in str(cat)) for cat in df["category"]]
+    combos = [str(c).replace(",", "_") for c in df["category"]]
+    out = accuracy(df, df["index"], df["score"], 100.0, "question", {"capability": caps, "category": combos},
+                   binary=False, extracted="score")
+    return type(out)(out.rows, replace(out.spec, multi=("capability",)))

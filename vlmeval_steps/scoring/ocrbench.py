@@ -59,3 +59,18 @@ def score(data: pd.DataFrame, extracted: pd.DataFrame, dataset_name: str = "OCRB
     df["hit"] = hits
     return {"acc": pd.DataFrame({k: [v] for k, v in final.items()}), "score.json": final,
             "results.xlsx": df.drop(columns=["extracted"])}
+
+
+def outcomes(tables: dict, dataset_name: str):
+    """Per-row outcomes (stats/outcomes.py): the Final Score is the count of hits."""
+    from ..stats.outcomes import Outcomes
+    from ..stats.spec import RatioSpec
+    from .rows import frame
+
+    df = tables["results.xlsx"]
+    group = ["Text Recognition" if c in RECOGNITION else c for c in df["category"]]
+    rows = frame(df, df["index"], {"hit": [int(h) for h in df["hit"]]},
+                 {"score category": group, "category": df["category"]}, correct=df["hit"], extracted="prediction")
+    spec = RatioSpec(terms=(("hit", None),), unit_name="question", groups=("score category", "category"),
+                     binary="hit")
+    return Outcomes(rows, spec)

@@ -161,3 +161,13 @@ def score(data: pd.DataFrame, extracted: pd.DataFrame, dataset_name: str) -> dic
     df["eval_score"] = [float(np.mean(r["match"])) for r in rows]
     df["hit"] = [row_score(dataset_name, r["match"]) for r in rows]
     return {"acc": acc_table(df), "results.xlsx": df}
+
+
+def outcomes(tables: dict, dataset_name: str):
+    """Per-row outcomes (stats/outcomes.py): the mean of each question's score, in %."""
+    from .rows import accuracy, group_columns
+
+    df = tables["results.xlsx"]
+    scores = [float(s) for s in df["hit"]]  # the row's share of the metric (eval_score is upstream's)
+    groups = group_columns(df, ("split",)) or group_columns(df, ("category",))
+    return accuracy(df, df["index"], scores, 100.0, "question", groups, binary=all(s in (0.0, 1.0) for s in scores))

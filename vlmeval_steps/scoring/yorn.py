@@ -159,3 +159,63 @@ def score(data: pd.DataFrame, extracted: pd.DataFrame, dataset_name: str) -> dic
     df = rows_with_scores(data, extracted, dataset_name)
     table = rating(df, dataset_name)
     return {"acc": table, "score": table, "auxmatch.xlsx": df}
+
+
+def outcomes(tables: dict, dataset_name: str):
+    """Per-row outcomes (stats/outcomes.py) on the unit each metric depends on: the image for MME
+    (acc+ pairs its questions; images are drawn within their category, whose scores add up), the
+    question for POPE (one line per category it is listed in), the question set for HallusionBench
+    (its figure and question groups both nest in a set)."""
+    from ..stats.outcomes import Outcomes
+    from ..stats.spec import RatioSpec
+    from .rows import accuracy, frame, group_columns
+
+    df = tables["auxmatch.xlsx"].reset_index(drop=True)
+    score = [int(bool(s)) for s in df["score"]]
+    if "MME" in dataset_name:
+        seen: dict[tuple, list[int]] = {}
+        for i, (category, image) in enumerate(zip(df["category"], df["image_path"])):
+            seen.setdefault((category, str(image)), []).append(i)
+        plus, first = [0] * len(df), [0] * len(df)
+        for lines in seen.values():
+            s = [score[i] for i in lines]
+            plus[lines[0]] = s[0] * s[1] if len(s) > 1 else s[0]  # as mme_rating's acc+
+            first[lines[0]] = 1
+        unit = [f"{c}/{p}" for c, p in zip(df["category"], df["image_path"])]
+        rows = frame(df, unit, {"score": score, "one": [1] * len(df), "plus": plus, "image": first},
+                     group_columns(df, ("category",)), correct=score)
+        spec = RatioSpec(terms=(("score", "one"), ("plus", "image")), strata="category", across="sum", scale=100.0,
+                         unit_name="image", groups=("category",))
+        return Outcomes(rows, spec)
+    if "Hallusion" in dataset_name:
+        fields = [str(i).split("_") for i in df["index"]]
+        l2 = df["l2-category"] if "l2-category" in df else [np.nan] * len(df)
+        sets = [f"{c}_{f[3]}" for c, f in zip(l2, fields)]
+        values = {"score": score, "one": [1] * len(df)}
+        for name, part in (("figure", 4), ("question", 5)):
+            groups: dict[str, list] = defaultdict(list)
+            for i, (s, f) in enumerate(zip(sets, fields)):
+                groups[f"{s}_{f[part]}"].append(i)
+            ok, lead = [0] * len(df), [0] * len(df)
+            for lines in groups.values():
+                ok[lines[0]] = int(all(score[i] for i in lines))
+                lead[lines[0]] = 1
+            values[f"{name}_ok"], values[f"{name}s"] = ok, lead
+        rows = frame(df, sets, values, group_columns(df, ("l2-category", "category")), correct=score)
+        spec = RatioSpec(terms=(("score", "one"), ("figure_ok", "figures"), ("question_ok", "questions")),
+                         within="mean", scale=100.0, unit_name="question set", groups=tuple(group_columns(
+                             df, ("l2-category", "category"))))
+        return Outcomes(rows, spec)
+    if "POPE" in dataset_name:
+        ex = df.copy()
+        ex["category"] = [c.split(",") if isinstance(c, str) else c for c in
+                          (ex["category"] if "category" in ex else [np.nan] * len(ex))]
+        ex = ex.explode("category", ignore_index=True)
+        truth = np.array([a == "Yes" for a in ex["answer"]])
+        said = np.array([e == "Yes" for e in ex["extracted"]])
+        tp, fp, fn = truth & said, ~truth & said, truth & ~said
+        rows = frame(ex, ex["index"], {"f1_num": 2 * tp.astype(int), "f1_den": (2 * tp + fp + fn).astype(int)},
+                     {"category": ex["category"]}, correct=[int(bool(s)) for s in ex["score"]])
+        spec = RatioSpec(terms=(("f1_num", "f1_den"),), scale=100.0, unit_name="question", groups=("category",))
+        return Outcomes(rows, spec)
+    return accuracy(df, df["index"], score, 100.0, "question", group_columns(df, ("l2-category", "category")))

@@ -23,6 +23,7 @@ from ..judge.matching import FAIL_MSG
 from ..predictions import read_predictions, write_xlsx
 from ..scoring.common import rows_without_answer
 from ..scoring.submission import withheld_message, write_submission
+from ..provenance import record as environment_record
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,29 @@ def answers_from_other_datasets(paths: list[str]) -> int:
     return total
 
 
+def write_outcomes(info: DatasetInfo, tables: dict, ext: pd.DataFrame, out: Path) -> None:
+    """`{dataset}_rows.csv` and `_rows.json` beside the main table: what intervals and comparisons resample."""
+    from ..scoring.rows import outcomes_for
+    from ..stats import outcomes as outcome_files
+
+    rows_csv, spec_json = outcome_files.paths(out)
+    try:
+        found = outcomes_for(info.cls, tables, info.name)
+    except (KeyError, ValueError, TypeError, IndexError) as exc:
+        # the score stands without them; the summary shows this cell without an interval
+        log.error("%s: per-row outcomes not written (%s: %s); the score is unaffected", info.name,
+                  type(exc).__name__, exc)
+        found = None
+    if found is None:  # a family without per-row outcomes yet: no intervals, and no stale files either
+        rows_csv.unlink(missing_ok=True)
+        spec_json.unlink(missing_ok=True)
+        return
+    if "method" in ext and "index" in ext:  # how each answer was extracted: rule, judge or none (unparsed)
+        method = dict(zip(ext["index"].astype(str), ext["method"].astype(str)))
+        found.rows["method"] = [method.get(i, "") for i in found.rows["index"]]
+    outcome_files.write(found, rows_csv, spec_json)
+
+
 def run(info: DatasetInfo, predictions: str | Path, extracted: str | Path, out: str | Path,
         provenance_out: str | Path | None = None, judge_name: str = "exact_matching",
         provenance: dict | None = None) -> pd.DataFrame:
@@ -115,6 +139,7 @@ def run(info: DatasetInfo, predictions: str | Path, extracted: str | Path, out: 
             write_xlsx(table, out.with_name(f"{stem}_{judge_name}_result.xlsx"))
         elif suffix != "acc":
             write_extra(table, out.with_name(extra_name(stem, suffix, judge_name)))
+    write_outcomes(info, tables, ext, out)
     if provenance_out:
         failed = int(sum(FAIL_MSG in p for p in data["prediction"]))
         provenance = dict(provenance or {})
@@ -130,6 +155,8 @@ def run(info: DatasetInfo, predictions: str | Path, extracted: str | Path, out: 
                       # who settled each row: rules, the judge (its version), or rules after a fallback
                       decided_by=dict(collections.Counter(ext["decided_by"])) if "decided_by" in ext else {},
                       package_version=__version__,
+                      **environment_record(provenance.get("model_settings"), predictions=predictions,
+                                           extracted=extracted, scores=out),
                       scored_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
         atomic_write_text(provenance_out, json.dumps(record, indent=2, sort_keys=True, default=str) + "\n")
     log.info("%s scored: %s", info.name, tables["acc"].to_dict("records"))

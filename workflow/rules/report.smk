@@ -1,5 +1,7 @@
-# summary and report: every configured model x dataset in one table, and as a web page with charts
-# (configured_pairs, pair_files and SUMMARY_TARGETS are in common.smk).
+# summary and report: every result in the work dir in one table (this run's configured pairs and
+# earlier runs'), and as a web page with charts, intervals and pairwise comparisons
+# (configured_pairs, pair_files, statistics_args and SUMMARY_TARGETS are in common.smk).
+# The statistics settings are params of these two rules only: changing them reruns nothing else.
 
 
 rule summary:
@@ -13,13 +15,14 @@ rule summary:
         provenance="results/summary_provenance.csv",
     params:
         pairs=json.dumps(configured_pairs()),
+        statistics=statistics_args(),
         code=fingerprint("report"),
     log:
         "logs/summary.log",
     localrule: True
     shell:
-        "{VS} summary --pairs {params.pairs:q} --out-csv {output.csv:q} --out-md {output.md:q}"
-        " --out-provenance {output.provenance:q} --log {log:q}"
+        "{VS} summary --expected {params.pairs:q} {params.statistics} --out-csv {output.csv:q}"
+        " --out-md {output.md:q} --out-provenance {output.provenance:q} --log {log:q}"
 
 
 rule report:
@@ -30,9 +33,10 @@ rule report:
         report("results/report.html", category="Summary", caption="../report/report.rst"),
     params:
         pairs=json.dumps(configured_pairs()),
+        statistics=statistics_args(),
         code=fingerprint("report"),
     log:
         "logs/report.log",
     localrule: True
     shell:
-        "{VS} report --pairs {params.pairs:q} --out {output:q} --log {log:q}"
+        "{VS} report --expected {params.pairs:q} {params.statistics} --out {output:q} --log {log:q}"

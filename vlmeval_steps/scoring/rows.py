@@ -1,0 +1,63 @@
+"""Building per-row outcome tables (stats/outcomes.py) from a scorer's per-row results.
+
+Each scoring family has an `outcomes(tables, dataset_name)` beside its `score()`; this module
+holds what they share, and OUTCOMES, the table the score stage looks them up in.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..stats.outcomes import Outcomes
+from ..stats.spec import RatioSpec
+
+
+def _text(series) -> list[str]:
+    return ["" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v) for v in series]
+
+
+def frame(df: pd.DataFrame, unit, values: dict, groups: dict | None = None, correct=None,
+          extracted="extracted") -> pd.DataFrame:
+    """index, unit, value columns, group columns, then the text people read."""
+    out = pd.DataFrame({"index": _text(df["index"]), "unit": _text(unit)})
+    for name, col in values.items():
+        out[name] = list(col)
+    for name, col in (groups or {}).items():
+        out[name] = _text(col)
+    for name in ("question", "prediction", "answer"):
+        out[name] = _text(df[name]) if name in df else ""
+    out["extracted"] = _text(df[extracted]) if isinstance(extracted, str) and extracted in df else (
+        _text(extracted) if not isinstance(extracted, str) else "")
+    out["correct"] = [int(bool(c)) for c in correct] if correct is not None else ""
+    return out
+
+
+def group_columns(df: pd.DataFrame, names=("split", "l2-category", "category")) -> dict:
+    """The category columns a table has, broad first (split, then l2-category, then category)."""
+    return {n: df[n] for n in names if n in df}
+
+
+def accuracy(df: pd.DataFrame, unit, score, scale: float, unit_name: str, groups: dict | None = None,
+             binary: bool = True, correct=None, extracted="extracted") -> Outcomes:
+    """The mean of a per-row score (0/1 or a fraction) times `scale`."""
+    score = [float(s) for s in score]
+    rows = frame(df, unit, {"score": score, "one": [1] * len(df)}, groups,
+                 correct=correct if correct is not None else [s >= 1.0 for s in score], extracted=extracted)
+    spec = RatioSpec(terms=(("score", "one"),), scale=scale, unit_name=unit_name, groups=tuple(groups or {}),
+                     binary="score" if binary else None)
+    return Outcomes(rows, spec)
+
+
+def _outcome_functions():
+    from . import mathvista, mcq, mmvet, ocrbench, vqa, yorn
+
+    return {
+        "ImageMCQDataset": mcq.outcomes, "MMMUDataset": mcq.outcomes, "ImageYORNDataset": yorn.outcomes,
+        "ImageVQADataset": vqa.outcomes, "OCRBench": ocrbench.outcomes, "MathVista": mathvista.outcomes,
+        "MMVet": mmvet.outcomes,
+    }
+
+
+def outcomes_for(dataset_cls: str, tables: dict, dataset_name: str) -> Outcomes | None:
+    """The per-row outcomes of a scored dataset; None for a family without them yet."""
+    fn = _outcome_functions().get(dataset_cls)
+    return fn(tables, dataset_name) if fn else None
