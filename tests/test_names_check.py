@@ -78,7 +78,7 @@ def test_run_and_snakemake_name_the_config_file_of_an_unknown_key(copy, tmp_path
 
 @pytest.mark.parametrize("target, message", [
     ("results/TinyLLaVA-Demo/DemoShape_acc.csv", "unknown dataset 'DemoShape'; did you mean 'DemoShapes'?"),
-    ("results/TinyLLaVA-Dem/DemoShapes_acc.csv", "unknown model 'TinyLLaVA-Dem'; did you mean 'TinyLLaVA-Demo'?"),
+    ("results/TinyLLaVA-Dem/DemoShapes_acc.csv", "unknown model 'TinyLLaVA-Dem'; did you mean 'TinyLLaVA-Demo'"),
     ("results/TinyLLaVA-Demo/DemoShapes_limit_acc.csv", "'DemoShapes_limit': a limit is written DemoShapes_limitN"),
     ("results/TinyLLaVA-Demo/DemoShape.xlsx", "unknown dataset 'DemoShape'"),
 ])
