@@ -136,8 +136,8 @@ def run(prompts_path: str | Path, spec: dict, shard: int, num_shards: int, cache
             stats["borrowed"] = cache.borrow(other_dataset_folders(cache_dir), set(keys.values()))
         todo = [r for r in rows if not cache.answered(keys[id(r)], keep_failed)]
         stats["cached"] = len(rows) - len(todo) - stats["borrowed"]
-        log.info("shard %d/%d of %s: %d rows, %d answered in the cache, %d by another dataset's run, %d to ask",
-                 shard, num_shards, dataset, len(rows), stats["cached"], stats["borrowed"], len(todo))
+        log.info("shard %d/%d of %s: %d rows, %d answered in the cache, %d to ask (%d answered by another dataset's "
+                 "run)", shard, num_shards, dataset, len(rows), len(rows) - len(todo), len(todo), stats["borrowed"])
         if todo:
             t0 = time.time()
             # hold free GPU ids (CUDA_VISIBLE_DEVICES) from before the model loads until the shard is done
