@@ -126,6 +126,11 @@ def workflow(tmp_path, demo_model) -> Workflow:
     shutil.copytree(demo_model, root / "resources" / "models" / "tiny-llava-demo")
     wf = Workflow(root)
     seed_model_store(wf.model_store, demo_model)
+    # one model unless a test asks for more: the shipped config's second demo model (for comparisons)
+    # would double every test run's inference
+    cfg = wf.config()
+    cfg["models"] = ["TinyLLaVA-Demo"]
+    wf.write_config(cfg)
     return wf
 
 

@@ -32,6 +32,7 @@ def cache_records(root):
 def configure(workflow):
     benchmark.write(workflow.root / "demo/Big.tsv", n_images=N_IMAGES, seed=11)
     cfg = workflow.config()
+    cfg["models"] = ["TinyLLaVA-Demo"]  # one model: N answers per sample set
     cfg["datasets"] = ["Big"]
     cfg["custom_datasets"]["Big"] = {"url": "demo/Big.tsv", "md5": md5_of(workflow.root / "demo/Big.tsv"),
                                      "type": "MCQ"}

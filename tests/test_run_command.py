@@ -144,7 +144,7 @@ def test_snakemake_flags_after_the_double_dash_reach_snakemake(workflow, tmp_pat
     # a flag that changes the plan: only what build_prompts needs
     jobs = planned(ok(vs_run(workflow, *base, *separator, "--resources", "gpu=1", "--until", "build_prompts",
                              cwd=tmp_path)))
-    assert set(jobs) == {"download", "verify", "build_prompts"}
+    assert set(jobs) == {"download", "build_prompts"}
 
 
 def test_run_help_says_where_snakemake_flags_go(workflow, tmp_path):
