@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..errors import InputError
 from ..scoring.mathvision import PREFETCH_LOG, choices_of, post_check
+from . import mathvista
 from .matching import FAIL_MSG
 
 TRIES = 5
@@ -57,8 +58,7 @@ Extracted answer: B
 
 
 def judge_prompt(question: str, prediction: str) -> str:
-    prompt = TASK_DESCRIPTION + "".join(example + "\n" for example in EXAMPLES)
-    return prompt + question + "\n" + "Model respone: " + prediction + "Extracted answer:"
+    return mathvista.judge_prompt(question, prediction, TASK_DESCRIPTION, EXAMPLES)
 
 
 def ask_judge(judge, line) -> dict:

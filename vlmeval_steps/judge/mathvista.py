@@ -69,8 +69,9 @@ Extracted answer: B
 )
 
 
-def judge_prompt(question: str, prediction: str) -> str:
-    prompt = TASK_DESCRIPTION + "".join(example + "\n" for example in EXAMPLES)
+def judge_prompt(question: str, prediction: str, task: str = TASK_DESCRIPTION, examples=EXAMPLES) -> str:
+    """Upstream's in-context extraction prompt (MathVista's; MATH-Vision passes its own examples)."""
+    prompt = task + "".join(example + "\n" for example in examples)
     return prompt + question + "\n" + "Model respone: " + prediction + "Extracted answer:"
 
 

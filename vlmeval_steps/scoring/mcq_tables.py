@@ -53,13 +53,7 @@ def report_acc_mmt(df: pd.DataFrame) -> pd.DataFrame:
     Deviation: an l2-category with no question is NaN; upstream raises (columns of unequal length), so a
     subset of MMT-Bench (`--limit`) could not be scored there.
     """
-    df = lower_columns(df)
-    if "split" in df:
-        df["split"] = df["split"].astype(str)
-        splits = sorted(set(df["split"]))
-    else:
-        df["split"] = "none"
-        splits = ["none"]
+    df, splits = _with_splits(df)
     res: dict[str, list] = {"split": splits + ["ALL"], "Overall": _values(df, splits) + [_mean(df["hit"])]}
     for name in MMT_ABBRS.values():
         res[name] = [float("nan")] * (len(splits) + 1)
@@ -79,19 +73,23 @@ def report_acc_mmt(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(res)
 
 
+def _with_splits(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Lower-cased columns (as upstream reads the file) and the sorted splits ('none' without a split column)."""
+    df = lower_columns(df)
+    if "split" not in df:
+        df["split"] = "none"
+        return df, ["none"]
+    df["split"] = df["split"].astype(str)
+    return df, sorted(set(df["split"]))
+
+
 def report_acc_by_group(df: pd.DataFrame, column: str) -> pd.DataFrame:
     """GMAI's report_acc_by_groups: split, Overall, one column per value of `column` (sorted).
 
     Quirk copied: a NaN value becomes a column named 'None' whose cells are NaN (upstream compares the
     column with the string 'None', which matches no row).
     """
-    df = lower_columns(df)
-    if "split" in df:
-        df["split"] = df["split"].astype(str)
-        splits = sorted(set(df["split"]))
-    else:
-        df["split"] = "none"
-        splits = ["none"]
+    df, splits = _with_splits(df)
     res: dict[str, list] = {"split": splits, "Overall": _values(df, splits)}
     values = sorted({"None" if isinstance(v, float) and pd.isna(v) else v for v in df[column]}, key=str)
     for value in values:
