@@ -74,8 +74,8 @@ class VideoBaseDataset(ImageBaseDataset):
     FOLDER_FPS: float = 3
 
     def __init__(self, dataset: str = "", setting: FrameSetting = FrameSetting(), frames: dict | None = None,
-                 root: str | Path | None = None):
-        super().__init__(dataset)
+                 root: str | Path | None = None, images: dict | None = None):
+        super().__init__(dataset, images=images)  # images: registry.build_dataset's keyword; video rows have none
         self.setting = setting
         self.frames = frames or {}   # frames.json's content (clip key -> record)
         self.root = Path(root) if root is not None else None  # the dataset folder (videos, subtitles)
