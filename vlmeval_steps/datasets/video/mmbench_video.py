@@ -159,7 +159,9 @@ class MMBenchVideo(VideoBaseDataset):
     def write_index(self, root: Path, dest: Path) -> pd.DataFrame:
         """The hub's own TSV is the index (its bytes carry upstream's md5)."""
         data = self.prepare(Path(root))
-        shutil.copyfile(Path(root) / self.INDEX_FILE, dest)
+        src = Path(root) / self.INDEX_FILE
+        if not (Path(dest).exists() and Path(dest).samefile(src)):
+            shutil.copyfile(src, dest)
         return data
 
     # ----- frames: base formulas on video/{video}.mp4

@@ -225,9 +225,10 @@ class MVBench(VideoBaseDataset):
                     raise InputError(f"{self.dataset_name}: {path} item {n} lacks {missing}.")
                 if not (root / prefix / item["video"]).exists():
                     # upstream: "NTURGB-D zip file is removed according to MVBench" and an exception naming the file
+                    hint = (" MVBench removed the NTU RGB+D zip: see huggingface.co/datasets/OpenGVLab/MVBench for "
+                            "how to get these videos." if "nturgbd" in prefix else "")
                     raise InputError(f"{self.dataset_name}: {path} item {n} (task {task!r}): video "
-                                     f"{root / prefix / item['video']} does not exist. (MVBench removed the NTU RGB+D "
-                                     "zip; see huggingface.co/datasets/OpenGVLab/MVBench for that task's videos.)")
+                                     f"{root / prefix / item['video']} does not exist.{hint}")
                 rows.append({"task_type": task, "prefix": prefix, "data_type": kind, "bound": bound,
                              "start": item["start"] if "start" in item else None,
                              "end": item["end"] if "end" in item else None,
