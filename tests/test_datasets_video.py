@@ -70,6 +70,16 @@ def test_mvbench_index_is_upstreams_table(layouts):
     assert hashlib.md5(again.read_bytes()).hexdigest() == hashlib.md5(lay["tsv"].read_bytes()).hexdigest()
 
 
+def test_upstream_default_judges():
+    from vlmeval_steps.judge.llm import upstream_default_judge
+
+    info = dataset_info("MVBench")
+    assert upstream_default_judge("MVBench", info.type) == "chatgpt-0125"  # evaluate()'s own default
+    assert upstream_default_judge("MVBench_MP4_8frame", "Video-MCQ") == "chatgpt-0125"
+    assert upstream_default_judge("Video-MME", "Video-MCQ") == "gpt-4o-mini"
+    assert upstream_default_judge("MMBench-Video", "Video-VQA") == "gpt-4-turbo"
+
+
 def test_mvbench_mp4_videomme_mmbench_video_indexes(layouts):
     mp4 = pd.read_csv(layouts["MVBench_MP4"]["tsv"], sep="\t")
     assert list(mp4.columns) == ["task_type", "prefix", "video", "question", "answer", "candidates", "index"]
@@ -163,7 +173,7 @@ def test_mvbench_frame_indices(n_frames, video_fps, bound):
     assert mv.frame_indices(clip, n_frames, video_fps) == up_mvbench_get_index(bound, video_fps, n_frames - 1, 8)
     # a frame folder: max_frame = its entry count, 3 fps, indices from 1 (files 00001.jpg ...)
     folder = Clip("k", "video/tvqa/f", *(bound or (None, None)), kind="frames")
-    got = mv.frame_indices(folder, n_frames, 3)
+    got = mv.frame_indices(folder, n_frames, 0.0)  # a folder has no rate: 3 fps whatever the decoder says
     assert got == up_mvbench_get_index(bound, 3, n_frames, 8, first_idx=1)
     assert mv.folder_frame_name(got[0]) == f"{got[0]:05d}.jpg"
 

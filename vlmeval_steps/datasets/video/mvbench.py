@@ -271,8 +271,10 @@ class MVBench(VideoBaseDataset):
     def frame_indices(self, clip: Clip, n_frames: int, video_fps: float) -> list[int]:
         num_segments = self._num_segments()
         bound = (clip.start, clip.end) if clip.start is not None else None
-        if clip.kind == "frames":  # read_frame: files 00001.jpg..., max_frame = the folder's entry count
-            return get_index(bound, video_fps, n_frames, num_segments, first_idx=1)
+        if clip.kind == "frames":
+            # read_frame: files 00001.jpg..., max_frame = the folder's entry count, always at 3 fps (a folder
+            # has no rate of its own: whatever the caller passes is ignored); indices run 1..n_frames
+            return get_index(bound, self.FOLDER_FPS, n_frames, num_segments, first_idx=1)
         return get_index(bound, float(video_fps), n_frames - 1, num_segments, first_idx=0)
 
     # ----- prompt
