@@ -493,3 +493,22 @@ def test_pickles_with_code_are_refused(tmp_path):
     with pytest.raises(InputError, match=r"part_2.pkl: not a pickle of video bytes"):
         make("MMBench-Video").prepare(root)
     assert not (root / "video").exists()  # all or nothing
+
+
+def test_per_row_outcomes_match_the_headline(layouts):
+    from vlmeval_steps.scoring.rows import outcomes_for
+
+    table = pd.read_csv(layouts["MVBench"]["tsv"], sep="\t")
+    mv = make("MVBench")
+    data = _preds(table, ["A", "C", FAIL, "B", np.nan])
+    tables = mv.score(data, pd.DataFrame(mv.extract(data)))
+    out = outcomes_for("MVBench", tables, "MVBench")
+    assert out.rows["score"].mean() * 100 == tables["acc"].set_index("Category").loc["overall", "acc"] == 60.0
+
+    table = pd.read_csv(layouts["Video-MME"]["tsv"], sep="\t", dtype={"video": str})
+    vm = make("Video-MME")
+    data = _preds(table, ["A", "C", "D"])
+    tables = vm.score(data, pd.DataFrame(vm.extract(data)))
+    out = outcomes_for("VideoMME", tables, "Video-MME")
+    assert out.rows["score"].mean() == pytest.approx(tables["acc"].set_index("split").loc["overall", "acc"], abs=1e-3)
+    assert list(out.rows["duration"]) == ["short", "medium", "long"]

@@ -438,3 +438,13 @@ class MVBench_MP4(MVBench):
         message.append(dict(type="text", value=ONLY_BEST))
         message.append(dict(type="text", value=ANSWER_PREFIX, role="assistant"))
         return message
+
+
+def outcomes(tables: dict, dataset_name: str):
+    """Per-row outcomes (stats/outcomes.py): one line per question, correct as the rating counts it
+    (a truthy score), by task."""
+    from ...scoring.rows import accuracy
+
+    df = tables["score.xlsx"].reset_index(drop=True)
+    counted = [int(upstream_truthy(s)) for s in df["score"]]
+    return accuracy(df, df["index"], counted, 100.0, "question", {"task_type": df["task_type"]}, extracted="score")

@@ -266,3 +266,12 @@ class VideoMME(VideoBaseDataset):
                 acc[k] = [float(rating[d][group][k]) for d in keys]
         rows = df.drop(columns=["extracted"])
         return {"acc": acc, "score.xlsx": rows, "rating.json": rating}
+
+
+def outcomes(tables: dict, dataset_name: str):
+    """Per-row outcomes (stats/outcomes.py): one line per question (0/1), by duration, domain and task type."""
+    from ...scoring.rows import accuracy
+
+    df = tables["score.xlsx"].reset_index(drop=True)
+    groups = {k: df[k] for k in ("duration", "domain", "task_type")}
+    return accuracy(df, df["index"], df["score"], 100.0, "question", groups)
