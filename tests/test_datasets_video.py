@@ -512,3 +512,30 @@ def test_per_row_outcomes_match_the_headline(layouts):
     out = outcomes_for("VideoMME", tables, "Video-MME")
     assert out.rows["score"].mean() == pytest.approx(tables["acc"].set_index("split").loc["overall", "acc"], abs=1e-3)
     assert list(out.rows["duration"]) == ["short", "medium", "long"]
+
+
+def test_headline_scores(layouts, tmp_path):
+    """The summary's main metric read from each _acc.csv as the score stage writes it."""
+    from vlmeval_steps.report.metrics import main_score
+
+    def headline(name, tables, dtype):
+        path = tmp_path / f"{name}_acc.csv"
+        tables["acc"].to_csv(path, index=False)
+        return main_score(pd.read_csv(path, dtype=str), name, dtype)
+
+    table = pd.read_csv(layouts["MVBench"]["tsv"], sep="\t")
+    mv = make("MVBench")
+    data = _preds(table, ["A", "C", "D", "B", "E"])
+    s = headline("MVBench_8frame", mv.score(data, pd.DataFrame(mv.extract(data))), "Video-MCQ")
+    assert s.value == pytest.approx(20.0) and s.categories["Action Sequence"] == 50.0
+
+    table = pd.read_csv(layouts["Video-MME"]["tsv"], sep="\t", dtype={"video": str})
+    vm = make("Video-MME")
+    data = _preds(table, ["A", "B", "C"])
+    s = headline("Video-MME_8frame_subs", vm.score(data, pd.DataFrame(vm.extract(data))), "Video-MCQ")
+    assert s.value == pytest.approx(66.7)
+
+    table = pd.read_csv(layouts["MMBench-Video"]["tsv"], sep="\t")
+    ext = pd.DataFrame([dict(index=i, extracted=g, log="") for i, g in enumerate([3, 1, 2])])
+    s = headline("MMBench-Video_8frame", make("MMBench-Video").score(_preds(table, ["a", "b", "c"]), ext), "Video-VQA")
+    assert s.value == pytest.approx(2.0)
