@@ -222,10 +222,41 @@ def test_mvbench_prompt(layouts):
     # video_llm: upstream's processed file for a window (a subclip written beside the video)
     mv.setting = FrameSetting(nframe=8, video_llm=True)
     msg = mv.build_prompt(line)
-    assert msg[1] == dict(type="video", value=str(lay["root"] / "video/star/Charades_v1_480/AS001_processed.mp4"))
+    assert msg[1] == dict(type="video",
+                          value=str(lay["root"] / "video/star/Charades_v1_480/AS001_processed_2.5-4.5.mp4"))
     conv = mv.llm_video(lay["table"].to_dict("records")[4])  # the frame folder: made into an mp4 at 3 fps
-    assert conv["path"] == "video/tvqa/frames_fps3_hq/castle_s01e01_seg01_clip_00_processed.mp4"
+    assert conv["path"] == "video/tvqa/frames_fps3_hq/castle_s01e01_seg01_clip_00_processed_0.5-3.5.mp4"
     assert (conv["convert"], conv["start"], conv["end"], conv["fps"]) == ("frames_mp4", 0.5, 3.5, 3)
+
+
+def test_mvbench_video_llm_files(layouts, tmp_path):
+    """video_llm: the gif, the frame folder and each time window become mp4 files (upstream: moviepy)."""
+    import av
+
+    from vlmeval_steps.datasets.video.mvbench import write_llm_video
+
+    lay = layouts["MVBench"]
+    mv = make("MVBench", FrameSetting(nframe=8, video_llm=True), root=lay["root"])
+    specs = mv.llm_conversions(lay["table"])
+    # a gif is handed over as it is (upstream's data_type is 'video' for every task but TVQA's frame folders)
+    assert [s["path"] for s in specs] == [
+        "video/star/Charades_v1_480/AS001_processed_0.5-2.0.mp4",
+        "video/star/Charades_v1_480/AS001_processed_2.5-4.5.mp4",
+        "video/tvqa/frames_fps3_hq/castle_s01e01_seg01_clip_00_processed_0.5-3.5.mp4"]
+    counts = {}
+    for spec in specs:
+        out = write_llm_video(spec, lay["root"], tmp_path)
+        with av.open(str(out)) as c:
+            counts[spec["path"].rsplit("/", 1)[1]] = sum(1 for _ in c.decode(video=0))
+    # AS001 at 8 fps: 0.5 s <= t < 2.0 s and 2.5 s <= t < 4.5 s; the folder at 3 fps: 0.5 s <= i/3 < 3.5 s (i = 2..10)
+    assert counts == {"AS001_processed_0.5-2.0.mp4": 12, "AS001_processed_2.5-4.5.mp4": 16,
+                      "castle_s01e01_seg01_clip_00_processed_0.5-3.5.mp4": 9}
+    mv.llm_root = tmp_path
+    line = lay["table"].to_dict("records")[0]
+    assert mv.build_prompt(line)[1] == dict(
+        type="video", value=str(tmp_path / "video/star/Charades_v1_480/AS001_processed_0.5-2.0.mp4"))
+    for line in lay["table"].to_dict("records")[2:4]:  # the gif and a plain mp4: the source itself
+        assert mv.build_prompt(line)[1] == dict(type="video", value=str(lay["root"] / line["prefix"] / line["video"]))
 
 
 def test_mvbench_mp4_prompt(layouts):

@@ -168,6 +168,48 @@ def _seconds(value) -> str:
     return repr(float(value))
 
 
+def write_llm_video(spec: dict, root: Path, out_root: Path) -> Path:
+    """Make the file upstream's load_into_video_and_process makes with moviepy (libx264): a gif or webm as
+    mp4, a frame folder as an mp4 at 3 fps, and for a window the part from start to min(end, duration).
+    Written to out_root/spec['path'] (atomically); returns that path. Frames are kept, not resampled."""
+    import av
+    from PIL import Image
+
+    source, target = Path(root) / spec["source"], Path(out_root) / spec["path"]
+    if spec["convert"] == "frames_mp4":
+        files = sorted(source.glob("*.jpg"))
+        fps = float(spec["fps"])
+        frames = [(i / fps, f) for i, f in enumerate(files)]
+        load = lambda f: Image.open(f).convert("RGB")  # noqa: E731
+    else:
+        with av.open(str(source)) as container:
+            stream = container.streams.video[0]
+            fps = float(stream.average_rate or 25)
+            frames = [((frame.time if frame.time is not None else i / fps), frame.to_image())
+                      for i, frame in enumerate(container.decode(stream))]
+        load = lambda im: im  # noqa: E731
+    if not frames:
+        raise InputError(f"{source}: no frames to make {target.name} from.")
+    if spec["start"] is not None:
+        end = min(float(spec["end"]), frames[-1][0] + 1 / fps)
+        frames = [(t, f) for t, f in frames if float(spec["start"]) <= t < end] or frames[-1:]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp{os.getpid()}.mp4")
+    with av.open(str(tmp), mode="w") as out:
+        first = load(frames[0][1])
+        stream = out.add_stream("libx264", rate=round(fps) or 1)
+        stream.width, stream.height = first.width // 2 * 2, first.height // 2 * 2  # yuv420p needs even sides
+        stream.pix_fmt = "yuv420p"
+        for _, f in frames:
+            im = load(f).crop((0, 0, stream.width, stream.height))
+            for packet in stream.encode(av.VideoFrame.from_image(im)):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    os.replace(tmp, target)
+    return target
+
+
 # ----- the benchmarks ------------------------------------------------------------------------------
 class MVBench(VideoBaseDataset):
     TYPE = "Video-MCQ"
@@ -178,6 +220,8 @@ class MVBench(VideoBaseDataset):
     REQUIRED_COLUMNS = ("index", "question", "video", "prefix", "data_type", "bound", "start", "end", "answer",
                         "candidates", "task_type")
     SCORE_COLUMNS = ("answer", "candidates", "task_type")
+    #: where converted video_llm files (llm_conversions) are; None: beside the source, as upstream writes them
+    llm_root: Path | None = None
 
     # ----- download
     def unpack(self, root: Path) -> None:
@@ -294,12 +338,27 @@ class MVBench(VideoBaseDataset):
         bound = self._bound(line)
         if bound:
             b, suffix = os.path.splitext(path)
-            path = f"{b}_processed{suffix}"
+            # upstream's name is {b}_processed{suffix} for every window of the video, so all its rows get the
+            # first window made; the window in the name keeps each row's own (as the frames' clip keys do)
+            path = f"{b}_processed_{_seconds(bound[0])}-{_seconds(bound[1])}{suffix}"
         return dict(path=path, source=source, convert=convert, start=bound[0] if bound else None,
                     end=bound[1] if bound else None, fps=self.FOLDER_FPS)
 
+    def llm_conversions(self, data: pd.DataFrame) -> list[dict]:
+        """The files video_llm prompts need made (llm_video specs with a conversion or a window), one per path."""
+        specs = {}
+        for line in data.to_dict("records"):
+            spec = self.llm_video(line)
+            if spec["convert"] or spec["start"] is not None:
+                specs[spec["path"]] = spec
+        return [specs[k] for k in sorted(specs)]
+
     def video_item(self, line) -> dict:
-        return dict(type="video", value=self.abspath(self.llm_video(line)["path"]))
+        spec = self.llm_video(line)
+        made = spec["convert"] or spec["start"] is not None
+        # a converted file lives under llm_root when the workflow gives one (upstream: beside the source)
+        base = self.llm_root if (made and self.llm_root is not None) else self.root
+        return dict(type="video", value=str(Path(base) / spec["path"]) if base is not None else spec["path"])
 
     def build_prompt(self, line) -> list[dict]:
         if self.setting.fps > 0:
@@ -423,6 +482,9 @@ class MVBench_MP4(MVBench):
         if self.setting.nframe <= 0:
             raise InputError(f"{self.dataset_name}: frames need nframe > 0 or fps > 0.")
         return get_index_by_frame(n_frames - 1, self.setting.nframe)
+
+    def llm_conversions(self, data: pd.DataFrame) -> list[dict]:
+        return []  # video models get the mp4 files as they are
 
     def video_item(self, line) -> dict:
         return dict(type="video", value=self.abspath(self.line_video(line)))
