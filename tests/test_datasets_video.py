@@ -56,12 +56,12 @@ def test_mvbench_index_is_upstreams_table(layouts):
     assert list(tsv.columns) == ["task_type", "prefix", "data_type", "bound", "start", "end", "video", "question",
                                  "answer", "candidates", "index"]
     # rows in upstream's task order, then file order; index 0..n-1
-    assert list(tsv["task_type"]) == ["Action Sequence", "Action Sequence", "Fine-grained Action",
+    assert list(tsv["task_type"]) == ["Action Sequence", "Action Sequence", "Action Antonym", "Fine-grained Action",
                                       "Object Existence", "Episodic Reasoning"]
-    assert list(tsv["index"]) == list(range(5))
-    assert list(tsv["prefix"])[3] == "video/clevrer/video_validation/"
-    assert list(tsv["data_type"]) == ["video"] * 4 + ["frame"]
-    assert list(tsv["bound"]) == [True, True, False, False, True]
+    assert list(tsv["index"]) == list(range(6))
+    assert list(tsv["prefix"])[4] == "video/clevrer/video_validation/"
+    assert list(tsv["data_type"]) == ["video"] * 5 + ["frame"]
+    assert list(tsv["bound"]) == [True, True, False, False, False, True]
     assert tsv["start"].tolist()[:2] == [0.5, 2.5] and np.isnan(tsv["start"][2])
     assert tsv["candidates"][0] == "['red', 'green', 'blue', 'yellow']"  # a Python list's repr, as upstream
     # the same folder gives the same bytes (what the md5 check compares)
@@ -112,7 +112,7 @@ def test_clips(layouts):
         "video/star/Charades_v1_480/AS001.mp4@0.5-2.0", "video/star/Charades_v1_480/AS001.mp4", 0.5, 2.0)
     assert by_key["video/tvqa/frames_fps3_hq/castle_s01e01_seg01_clip_00@0.5-3.5"].kind == "frames"
     assert by_key["video/Moments_in_Time_Raw/videos/fga_1.gif"].start is None
-    assert len(clips) == 5
+    assert len(clips) == 6
     vm = make("Video-MME")
     assert [(c.key, c.video) for c in vm.clips(layouts["Video-MME"]["table"])] == [
         ("001", "video/001.mp4"), ("002", "video/002.mp4"), ("003", "video/003.mp4")]
@@ -224,7 +224,7 @@ def test_mvbench_prompt(layouts):
     msg = mv.build_prompt(line)
     assert msg[1] == dict(type="video",
                           value=str(lay["root"] / "video/star/Charades_v1_480/AS001_processed_2.5-4.5.mp4"))
-    conv = mv.llm_video(lay["table"].to_dict("records")[4])  # the frame folder: made into an mp4 at 3 fps
+    conv = mv.llm_video(lay["table"].to_dict("records")[5])  # the frame folder: made into an mp4 at 3 fps
     assert conv["path"] == "video/tvqa/frames_fps3_hq/castle_s01e01_seg01_clip_00_processed_0.5-3.5.mp4"
     assert (conv["convert"], conv["start"], conv["end"], conv["fps"]) == ("frames_mp4", 0.5, 3.5, 3)
 
@@ -238,8 +238,10 @@ def test_mvbench_video_llm_files(layouts, tmp_path):
     lay = layouts["MVBench"]
     mv = make("MVBench", FrameSetting(nframe=8, video_llm=True), root=lay["root"])
     specs = mv.llm_conversions(lay["table"])
-    # a gif is handed over as it is (upstream's data_type is 'video' for every task but TVQA's frame folders)
+    # a webm becomes an mp4; a gif is handed over as it is (upstream's data_type is 'video' for every task but
+    # TVQA's frame folders, and only .webm files are converted)
     assert [s["path"] for s in specs] == [
+        "video/ssv2_video/77.mp4",
         "video/star/Charades_v1_480/AS001_processed_0.5-2.0.mp4",
         "video/star/Charades_v1_480/AS001_processed_2.5-4.5.mp4",
         "video/tvqa/frames_fps3_hq/castle_s01e01_seg01_clip_00_processed_0.5-3.5.mp4"]
@@ -249,13 +251,13 @@ def test_mvbench_video_llm_files(layouts, tmp_path):
         with av.open(str(out)) as c:
             counts[spec["path"].rsplit("/", 1)[1]] = sum(1 for _ in c.decode(video=0))
     # AS001 at 8 fps: 0.5 s <= t < 2.0 s and 2.5 s <= t < 4.5 s; the folder at 3 fps: 0.5 s <= i/3 < 3.5 s (i = 2..10)
-    assert counts == {"AS001_processed_0.5-2.0.mp4": 12, "AS001_processed_2.5-4.5.mp4": 16,
+    assert counts == {"77.mp4": 20, "AS001_processed_0.5-2.0.mp4": 12, "AS001_processed_2.5-4.5.mp4": 16,
                       "castle_s01e01_seg01_clip_00_processed_0.5-3.5.mp4": 9}
     mv.llm_root = tmp_path
     line = lay["table"].to_dict("records")[0]
     assert mv.build_prompt(line)[1] == dict(
         type="video", value=str(tmp_path / "video/star/Charades_v1_480/AS001_processed_0.5-2.0.mp4"))
-    for line in lay["table"].to_dict("records")[2:4]:  # the gif and a plain mp4: the source itself
+    for line in lay["table"].to_dict("records")[3:5]:  # the gif and a plain mp4: the source itself
         assert mv.build_prompt(line)[1] == dict(type="video", value=str(lay["root"] / line["prefix"] / line["video"]))
 
 
@@ -373,24 +375,24 @@ def _preds(table, predictions):
 def test_mvbench_extract_and_rating(layouts):
     table = pd.read_csv(layouts["MVBench"]["tsv"], sep="\t")
     mv = make("MVBench")
-    # rows: answer (A) red / (D) red / (A) green / (A) blue / (A) yellow
-    data = _preds(table, ["A", "Best option: (D) red", "The answer is green", FAIL, np.nan])
+    # rows: answer (A) red / (D) red / (C) blue / (A) green / (A) blue / (A) yellow
+    data = _preds(table, ["A", "Best option: (D) red", "C", "The answer is green", FAIL, np.nan])
     ext = mv.extract(data)
-    assert [r["extracted"] for r in ext] == [1, 1, 1, -1, None]
-    assert [r["method"] for r in ext] == ["rule", "rule", "rule", "none", "none"]
-    data2 = _preds(table, ["C", "B", "zebra", "D) red", "  "])  # '  ' strips to '' -> right
+    assert [r["extracted"] for r in ext] == [1, 1, 1, 1, -1, None]
+    assert [r["method"] for r in ext] == ["rule", "rule", "rule", "rule", "none", "none"]
+    data2 = _preds(table, ["C", "B", "A", "zebra", "D) red", "  "])  # '  ' strips to '' -> right
     ext2 = mv.extract(data2)
-    assert [r["extracted"] for r in ext2] == [0, 0, 0, 0, 1]
-    assert ext2[2]["extracted"] == 0 and ext2[2]["method"] == "none"  # no rule, no judge: 'Z'
+    assert [r["extracted"] for r in ext2] == [0, 0, 0, 0, 0, 1]
+    assert ext2[3]["method"] == "none"  # no rule, no judge: 'Z'
     tables = mv.score(data, pd.DataFrame(ext))
     # upstream's rating counts a truthy score: the failed row (-1) and the missing one (NaN) count as correct
-    assert tables["rating.json"]["overall"] == [5, 5, "100.00%"]
+    assert tables["rating.json"]["overall"] == [6, 6, "100.00%"]
     assert tables["rating.json"]["Action Sequence"] == [2, 2, "100.00%"]
     t2 = mv.score(data2, pd.DataFrame(ext2))
-    assert t2["rating.json"]["overall"] == [1, 5, "20.00%"]
+    assert t2["rating.json"]["overall"] == [1, 6, "16.67%"]
     acc = t2["acc"].set_index("Category")
-    assert acc.loc["overall", "acc"] == 20.0 and acc.loc["Episodic Reasoning", "correct"] == 1
-    assert list(t2["score.xlsx"]["score"]) == [0, 0, 0, 0, 1]
+    assert acc.loc["overall", "acc"] == 16.67 and acc.loc["Episodic Reasoning", "correct"] == 1
+    assert list(t2["score.xlsx"]["score"]) == [0, 0, 0, 0, 0, 1]
 
 
 def test_videomme_extract_and_rating(layouts):
@@ -531,10 +533,11 @@ def test_per_row_outcomes_match_the_headline(layouts):
 
     table = pd.read_csv(layouts["MVBench"]["tsv"], sep="\t")
     mv = make("MVBench")
-    data = _preds(table, ["A", "C", FAIL, "B", np.nan])
+    data = _preds(table, ["A", "C", "C", FAIL, "B", np.nan])
     tables = mv.score(data, pd.DataFrame(mv.extract(data)))
     out = outcomes_for("MVBench", tables, "MVBench")
-    assert out.rows["score"].mean() * 100 == tables["acc"].set_index("Category").loc["overall", "acc"] == 60.0
+    assert tables["acc"].set_index("Category").loc["overall", "acc"] == 66.67
+    assert out.rows["score"].mean() * 100 == pytest.approx(66.67, abs=0.01)
 
     table = pd.read_csv(layouts["Video-MME"]["tsv"], sep="\t", dtype={"video": str})
     vm = make("Video-MME")
@@ -556,9 +559,9 @@ def test_headline_scores(layouts, tmp_path):
 
     table = pd.read_csv(layouts["MVBench"]["tsv"], sep="\t")
     mv = make("MVBench")
-    data = _preds(table, ["A", "C", "D", "B", "E"])
+    data = _preds(table, ["A", "C", "A", "D", "B", "E"])
     s = headline("MVBench_8frame", mv.score(data, pd.DataFrame(mv.extract(data))), "Video-MCQ")
-    assert s.value == pytest.approx(20.0) and s.categories["Action Sequence"] == 50.0
+    assert s.value == pytest.approx(16.67) and s.categories["Action Sequence"] == 50.0
 
     table = pd.read_csv(layouts["Video-MME"]["tsv"], sep="\t", dtype={"video": str})
     vm = make("Video-MME")

@@ -4,7 +4,8 @@ Each video shows one coloured square moving left to right on black (PyAV writes 
 FFmpeg build has); a question asks its colour, so a model that sees the frames can answer.
 
     mvbench_layout(root)        OpenGVLab/MVBench (main): json/<task>.json x 20, video/... with a zip
-                                to unpack, a video/data0613 folder to move, a gif, a frame folder, bounds
+                                to unpack, a video/data0613 folder to move, a webm, a gif, a frame folder,
+                                time windows
     mvbench_mp4_layout(root)    OpenGVLab/MVBench (branch video): test.json + mp4 files
     videomme_layout(root)       lmms-lab/Video-MME: videomme/test-00000-of-00001.parquet, video_*.zip,
                                 subtitle.zip (.srt files; one video has none)
@@ -39,12 +40,13 @@ def frame_image(colour: str, t: int, n: int, size: int = 32) -> np.ndarray:
 
 
 def write_video(path: Path, colour: str, n_frames: int = 16, fps: int = 8, size: int = 32) -> Path:
+    """An mp4 (mpeg4), or a webm (VP8) when the name ends in .webm, as MVBench's ssv2 videos are."""
     import av
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), mode="w") as container:
-        stream = container.add_stream("mpeg4", rate=fps)
+        stream = container.add_stream("libvpx" if path.suffix == ".webm" else "mpeg4", rate=fps)
         stream.width = stream.height = size
         stream.pix_fmt = "yuv420p"
         for t in range(n_frames):
@@ -111,6 +113,11 @@ def mvbench_layout(root: Path) -> dict:
     videos["video/Moments_in_Time_Raw/videos/fga_1.gif"] = dict(n_frames=10, fps=10)
     q, cands, ans = colour_question("green", 1)
     items["Fine-grained Action"].append(dict(video="fga_1.gif", question=q, candidates=cands, answer=ans))
+    # Action Antonym: a webm (Something-Something v2)
+    write_video(root / "video/ssv2_video/77.webm", "blue", n_frames=20, fps=10)
+    videos["video/ssv2_video/77.webm"] = dict(n_frames=20, fps=10)
+    q, cands, ans = colour_question("blue", 0)
+    items["Action Antonym"].append(dict(video="77.webm", question=q, candidates=cands, answer=ans))
     # Object Existence: CLEVRER videos shipped in a zip inside video/
     tmp = root / "_build"
     write_video(tmp / "clevrer/video_validation/video_10000.mp4", "blue", n_frames=24, fps=8)
