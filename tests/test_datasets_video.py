@@ -571,5 +571,5 @@ def test_headline_scores(layouts, tmp_path):
 
     table = pd.read_csv(layouts["MMBench-Video"]["tsv"], sep="\t")
     ext = pd.DataFrame([dict(index=i, extracted=g, log="") for i, g in enumerate([3, 1, 2])])
-    s = headline("MMBench-Video_8frame", make("MMBench-Video").score(_preds(table, ["a", "b", "c"]), ext), "Video-VQA")
+    s = headline("MMBench_Video_8frame_nopack", make("MMBench-Video").score(_preds(table, ["a", "b", "c"]), ext), "Video-VQA")
     assert s.value == pytest.approx(2.0)

@@ -58,7 +58,7 @@ BY_NAME: list[tuple[str, MainMetric]] = [
     # issue 12: video; a setting suffix (_8frame, _1fps, _subs) may follow the name
     (r"MVBench(_MP4)?(_.+)?", MainMetric("overall acc", ("acc",), row="overall", exclude=("correct", "total"))),
     (r"Video-MME(_.+)?", MainMetric("overall acc", ("acc",), row="overall", scale=100.0)),
-    (r"MMBench-Video(_.+)?", MainMetric("Overall mean score (all)", ("all",), row="Overall", unit="points (max 3)",
+    (r"MMBench[-_]Video(_.+)?", MainMetric("Overall mean score (all)", ("all",), row="Overall", unit="points (max 3)",
                                         exclude=("valid",))),
 ]
 BY_TYPE: dict[str, MainMetric] = {
