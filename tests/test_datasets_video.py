@@ -376,7 +376,7 @@ def test_mvbench_extract_and_rating(layouts):
     table = pd.read_csv(layouts["MVBench"]["tsv"], sep="\t")
     mv = make("MVBench")
     # rows: answer (A) red / (D) red / (C) blue / (A) green / (A) blue / (A) yellow
-    data = _preds(table, ["A", "Best option: (D) red", "C", "The answer is green", FAIL, np.nan])
+    data = _preds(table, ["A", "Best option: (D) red", "C", "The answer is green", FAIL, "nan"])  # str(NaN)
     ext = mv.extract(data)
     assert [r["extracted"] for r in ext] == [1, 1, 1, 1, -1, None]
     assert [r["method"] for r in ext] == ["rule", "rule", "rule", "rule", "none", "none"]
@@ -451,7 +451,7 @@ def test_mmbench_video_judge_on_a_served_model(layouts, openai_server, monkeypat
 
     monkeypatch.delenv("LOCAL_LLM", raising=False)
     table = pd.read_csv(layouts["MMBench-Video"]["tsv"], sep="\t")
-    data = _preds(table, ["red", np.nan, "blue"])
+    data = _preds(table, ["red", "nan", "blue"])  # read_predictions' str(NaN)
     before = openai_server.requests_served()
     with LLMJudge({"model": openai_server.model, "api_base": openai_server.base_url, "max_tokens": 4}) as judge:
         ext = make("MMBench-Video").extract(data, judge=judge)

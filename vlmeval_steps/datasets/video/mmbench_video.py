@@ -21,6 +21,7 @@ import pandas as pd
 
 from ...errors import InputError
 from .base import VideoBaseDataset
+from .mvbench import missing_prediction
 from .unpack import unwrap_pickles
 
 SYS = "You are an AI assistant responsible for answering questions about videos."
@@ -202,8 +203,7 @@ class MMBenchVideo(VideoBaseDataset):
             client.system_prompt = JUDGE_SYSTEM_PROMPT  # upstream builds this judge with its system prompt
 
         def one(line):
-            pred = line["prediction"]
-            if pred is None or (isinstance(pred, float) and pred != pred):
+            if missing_prediction(line["prediction"]):  # upstream judges only rows with a prediction
                 return dict(index=line["index"], extracted=-1, log="no prediction", method="none")
             reply = judge.ask(judge_prompt(line))
             return dict(index=line["index"], extracted=parse_grade(reply), log=str(reply), method="judge")

@@ -158,6 +158,12 @@ def dimension_rating(task_types, scores) -> dict:
     return board
 
 
+def missing_prediction(pred) -> bool:
+    """No prediction as upstream's evaluate sees one: NaN after pandas read the file. read_predictions hands
+    every prediction over as str(), so NaN (an empty cell, 'None', 'NA', ...) arrives as 'nan'."""
+    return pred is None or (isinstance(pred, float) and math.isnan(pred)) or pred == "nan"
+
+
 def _is_true(value) -> bool:
     if isinstance(value, str):
         return value.strip().lower() == "true"
@@ -380,7 +386,7 @@ class MVBench(VideoBaseDataset):
 
         def one(line):
             pred = line["prediction"]
-            if pred is None or (isinstance(pred, float) and math.isnan(pred)):
+            if missing_prediction(pred):
                 # upstream skips the row and leaves its score empty (which its rating counts as correct)
                 return dict(index=line["index"], extracted=None, log="no prediction", method="none")
             pred = str(pred)
