@@ -4,6 +4,7 @@ written out here independently of the package's code."""
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import pickle
 import sys
@@ -573,3 +574,26 @@ def test_headline_scores(layouts, tmp_path):
     ext = pd.DataFrame([dict(index=i, extracted=g, log="") for i, g in enumerate([3, 1, 2])])
     s = headline("MMBench_Video_8frame_nopack", make("MMBench-Video").score(_preds(table, ["a", "b", "c"]), ext), "Video-VQA")
     assert s.value == pytest.approx(2.0)
+
+
+def test_bad_index_entries_and_archives_are_named(tmp_path):
+    root = tmp_path / "mp4"
+    videodata.mvbench_mp4_layout(root)
+    index = json.loads((root / "test.json").read_text())
+    del index["meta"]["Object Existence"][0]["answer"]
+    (root / "test.json").write_text(json.dumps(index))
+    with pytest.raises(InputError, match=r"MVBench_MP4: .*test.json task 'Object Existence' item 0 lacks \['answer'\]"):
+        make("MVBench_MP4").prepare(root)
+
+    root = tmp_path / "mv"
+    videodata.mvbench_layout(root)
+    (root / "video/clevrer.zip").write_bytes(b"PK\x03\x04 cut short")
+    with pytest.raises(InputError, match=r"MVBench: .*clevrer.zip is not a readable zip"):
+        make("MVBench").prepare(root)
+
+    root = tmp_path / "vm"
+    videodata.videomme_layout(root)
+    (root / "videos_chunked_02.zip").write_bytes(b"not a zip")
+    with pytest.raises(InputError, match=r"videos_chunked_02.zip: not a readable zip"):
+        make("Video-MME").prepare(root)
+    assert not (root / "video").exists()  # all or nothing: a rerun unpacks again
