@@ -17,8 +17,10 @@ system prompt, its "Best option:(" answer prefix) the item carries upstream's `r
 {"type": "text", "value": ..., "role": "system" | "assistant"}. Such an item has no `content`, which
 tells it from a dialog turn ({"role", "content"}, MMDU); a model that ignores roles reads it as
 text, as upstream's generic models do. A frame folder (MVBench's TVQA clips) is a Clip of kind
-"frames": n_frames = the number of entries in the folder, video_fps = FOLDER_FPS, and frame i is
-the file folder_frame_name(i).
+"frames": n_frames = the number of entries in the folder, the class applies FOLDER_FPS itself (whatever
+rate is passed), and indices run from 1 up to n_frames inclusive: frame i is the file folder_frame_name(i).
+`write_index(root, dest)` writes upstream's index TSV byte for byte (prepare + to_csv; MMBench-Video copies
+the hub's own TSV), which is what INDEX_MD5 is the md5 of.
 """
 from __future__ import annotations
 
