@@ -597,3 +597,19 @@ def test_bad_index_entries_and_archives_are_named(tmp_path):
     with pytest.raises(InputError, match=r"videos_chunked_02.zip: not a readable zip"):
         make("Video-MME").prepare(root)
     assert not (root / "video").exists()  # all or nothing: a rerun unpacks again
+
+
+def test_answer_readers_take_any_text():
+    """Model and judge replies are arbitrary text: the readers never raise, and return what they may."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.text(), st.text(min_size=1))
+    def check(reply, answer):
+        assert isinstance(check_ans(reply, f"(A) {answer}"), bool)
+        assert extract_characters_regex(reply) in ("", "A", "B", "C", "D")
+        assert isinstance(parse_grade(reply), int)
+
+    check()
+    assert parse_grade("9" * 5000) == -1  # beyond Python's int-from-text limit
