@@ -613,3 +613,12 @@ def test_answer_readers_take_any_text():
 
     check()
     assert parse_grade("9" * 5000) == -1  # beyond Python's int-from-text limit
+
+
+def test_videomme_options_from_the_question_lines():
+    """extract_option reads options only from the question's later lines ('A. text'); the index has none there."""
+    vm = make("Video-MME")
+    rows = pd.DataFrame([dict(index=0, question="Colour?\nA. red\nB. blue", prediction="it is blue", answer="B"),
+                         dict(index=1, question="Colour?", prediction="it is blue", answer="B")])
+    ext = vm.extract(rows)
+    assert [r["extracted"] for r in ext] == ["B", "Z"]
