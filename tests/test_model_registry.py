@@ -254,3 +254,22 @@ def test_bad_checkpoints_stop_the_workflow_before_any_job(workflow, tmp_path):
         assert proc.returncode != 0 and f"model {name!r}" in out and str(path) in out and message in out, out[-3000:]
         assert "Nothing was run" in out and "Traceback" not in out
         assert nothing_ran(workflow)
+
+
+@pytest.mark.slow
+def test_the_serving_route_runs_with_the_familys_prompts(workflow, openai_server):
+    """The route for remote-code checkpoints (InternVL2): a served model asked through CustomAPIModel, with
+    upstream's InternVL prompts, end to end against a real OpenAI-compatible server on loopback."""
+    cfg = workflow.config()
+    cfg["custom_models"] = {"InternVL2-2B": {"class": "CustomAPIModel", "model": openai_server.model,
+                                             "api_base": openai_server.base_url, "prompt": "internvl",
+                                             "temperature": 0, "max_tokens": 8, "img_size": -1, "retry": 2}}
+    workflow.write_config(dict(cfg, models=["InternVL2-2B"], limit=4))
+    before = openai_server.requests_served()
+    workflow.snakemake()
+    assert (workflow.root / "results/InternVL2-2B/DemoShapes_limit4_acc.csv").exists()
+    assert openai_server.requests_served() - before == 4
+    prompts = workflow.root / "resources/prompts/DemoShapes_limit4/internvl.jsonl"
+    first = json.loads(prompts.read_text().splitlines()[0])
+    text = [m["value"] for m in first["message"] if m["type"] == "text"][0]
+    assert text.endswith("Answer with the option's letter from the given choices directly.")
