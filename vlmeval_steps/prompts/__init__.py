@@ -46,4 +46,4 @@ def build_messages(prompt_id: str, dataset, line) -> list[dict]:
 
 
 # the builders register themselves; importing them here makes them known wherever BUILDERS is read
-from . import internvl, llava, qwen2_vl  # noqa: E402,F401
+from . import internvl, llama_vision, llava, qwen2_vl  # noqa: E402,F401
