@@ -273,3 +273,15 @@ def test_the_serving_route_runs_with_the_familys_prompts(workflow, openai_server
     first = json.loads(prompts.read_text().splitlines()[0])
     text = [m["value"] for m in first["message"] if m["type"] == "text"][0]
     assert text.endswith("Answer with the option's letter from the given choices directly.")
+
+
+def test_misspelt_architecture_prompt_and_adapter_get_the_close_names(tmp_path):
+    from vlmeval_steps.models import adapter_class
+    from vlmeval_steps.prompts import prompt_id_for
+
+    with pytest.raises(InputError, match=r"architecture 'qwen2vl' is not a model_type .* Did you mean 'qwen2_vl'"):
+        check("My-VLM", {"model_path": str(tmp_path), "architecture": "qwen2vl"})
+    with pytest.raises(InputError, match="unknown prompt builder 'internvl2'; Did you mean 'internvl'"):
+        prompt_id_for("internvl2", "MMStar", "MCQ")
+    with pytest.raises(InputError, match="unknown model class 'TransformerVLM'; Did you mean 'TransformersVLM'"):
+        adapter_class("TransformerVLM")

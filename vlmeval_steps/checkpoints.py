@@ -99,6 +99,15 @@ def check(name: str, spec: dict) -> None:
     from transformers.models.auto.modeling_auto import MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES as VLM_CLASSES
 
     model_path = str(spec["model_path"])
+    expected = spec.get("architecture")
+    if expected and expected not in CONFIG_MAPPING_NAMES:
+        from .names_check import close
+
+        matches = close(str(expected), CONFIG_MAPPING_NAMES)
+        hint = f" Did you mean {' or '.join(repr(m) for m in matches)}?" if matches else ""
+        raise InputError(f"model {name!r}: architecture {expected!r} is not a model_type transformers "
+                         f"{transformers.__version__} knows.{hint} Nothing was run: set architecture to the "
+                         f"model_type in {model_path}'s config.json, or leave it out.")
     folder, how = locate(model_path)
     if folder is None:
         looked = (f"not a folder here ({Path.cwd()}) and not in the local Hugging Face cache ({hub_cache()})"
@@ -135,7 +144,6 @@ def check(name: str, spec: dict) -> None:
         raise InputError(f"{where}: model_type {model_type!r} has no image-text-to-text class in transformers {version} "
                          "(AutoModelForImageTextToText), so TransformersVLM cannot run it. Nothing was run: use a "
                          "vision-language checkpoint, or serve this one and evaluate it through CustomAPIModel.")
-    expected = spec.get("architecture")
     if expected and expected != model_type:
         raise InputError(f"{where} is a {model_type!r} checkpoint but the entry says architecture {expected!r}. Nothing "
                          f"was run: point model_path at a {expected!r} checkpoint, or set architecture: {model_type} "
