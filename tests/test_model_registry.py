@@ -228,6 +228,8 @@ def test_good_checkpoints_pass_and_are_found_in_the_hub_cache(tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     with pytest.raises(InputError, match=r"not in the local Hugging Face cache .*hf download Org/Other-VL"):
         check("Other-VL", {"model_path": "Org/Other-VL"})
+    with pytest.raises(InputError, match=r"model 'Gone': model_path '/no/such/folder': no such folder"):
+        check("Gone", {"model_path": "/no/such/folder"})
 
 
 def nothing_ran(workflow) -> bool:
@@ -243,7 +245,6 @@ def test_bad_checkpoints_stop_the_workflow_before_any_job(workflow, tmp_path):
         "Unknown-VL": (checkpoint(tmp_path / "unknown", {"model_type": "fancy_vlm"}),
                        "model_type 'fancy_vlm', an architecture transformers"),
         "InternVL2-2B": (checkpoint(tmp_path / "InternVL2-2B", REMOTE), "needs its own code"),
-        "Absent-VL": (tmp_path / "no-such-folder", "no such folder"),
     }
     cfg = workflow.config()
     for name, (path, message) in cases.items():
