@@ -25,6 +25,7 @@ NATIVE_CONVERSION = {
     "internvl_chat": "InternVL3 has transformers-native checkpoints (OpenGVLab/InternVL3-<size>-hf, named "
                      "InternVL3-<size> here); InternVL2 and InternVL2.5 have none",
     "phi3_v": "Phi-3/3.5-Vision have no transformers-native checkpoint",
+    "qwen": "Qwen-VL(-Chat) has no transformers-native checkpoint (Qwen2-VL is its successor)",
 }
 REMOTE_PROMPT = {"internvl_chat": "internvl"}   # the prompt builder a served checkpoint of that type keeps
 
