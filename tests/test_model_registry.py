@@ -286,3 +286,13 @@ def test_misspelt_architecture_prompt_and_adapter_get_the_close_names(tmp_path):
         prompt_id_for("internvl2", "MMStar", "MCQ")
     with pytest.raises(InputError, match="unknown model class 'TransformerVLM'; Did you mean 'TransformersVLM'"):
         adapter_class("TransformerVLM")
+
+
+def test_evalscopes_local_example_gets_the_serving_route(tmp_path):
+    """EvalScope's local example names qwen_chat with a model_path: Qwen-VL-Chat needs its own code."""
+    folder = checkpoint(tmp_path / "Qwen-VL-Chat", {"model_type": "qwen", "auto_map": {
+        "AutoConfig": "configuration_qwen.QWenConfig", "AutoModelForCausalLM": "modeling_qwen.QWenLMHeadModel"}})
+    with pytest.raises(InputError) as err:
+        check("qwen_chat", {"model_path": str(folder)})
+    assert "Qwen-VL(-Chat) has no transformers-native checkpoint" in str(err.value)
+    assert f"lmdeploy serve api_server {folder} --server-port 23333 --model-name qwen_chat" in str(err.value)
