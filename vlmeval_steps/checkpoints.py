@@ -122,20 +122,7 @@ def check(name: str, spec: dict) -> None:
     version = transformers.__version__
     where = f"model {name!r}: {model_path!r}"
     if cfg.get("auto_map") and model_type not in CONFIG_MAPPING_NAMES:
-        served = SERVE.format(path=model_path, name=name, prompt=(f", prompt: {REMOTE_PROMPT[model_type]}"
-                                                                   if model_type in REMOTE_PROMPT else ""))
-        other = NATIVE_CONVERSION.get(model_type)
-        alternative = f"{other}; " if other else "use a transformers-native conversion of it if one exists, or "
-        classes = sorted(cfg["auto_map"])
-        if not spec.get("trust_remote_code"):
-            raise InputError(
-                f"{where} needs its own code (config.json's auto_map: {', '.join(classes)}; model_type "
-                f"{model_type!r}, which transformers {version} does not have) and trust_remote_code is off. Nothing "
-                f"was run: {alternative}{served}.")
-        if "AutoModelForImageTextToText" not in cfg["auto_map"]:
-            raise InputError(
-                f"{where}: its own code (auto_map: {', '.join(classes)}) has no AutoModelForImageTextToText class, so "
-                f"TransformersVLM cannot load it even with trust_remote_code. Nothing was run: {alternative}{served}.")
+        _check_remote_code(where, name, model_path, cfg, bool(spec.get("trust_remote_code")), version)
         return
     if model_type not in CONFIG_MAPPING_NAMES:
         raise InputError(f"{where}: config.json says model_type {model_type!r}, an architecture transformers {version} "
@@ -149,6 +136,25 @@ def check(name: str, spec: dict) -> None:
         raise InputError(f"{where} is a {model_type!r} checkpoint but the entry says architecture {expected!r}. Nothing "
                          f"was run: point model_path at a {expected!r} checkpoint, or set architecture: {model_type} "
                          "(and check the entry's prompt builder and settings suit it).")
+
+
+def _check_remote_code(where: str, name: str, model_path: str, cfg: dict, trusted: bool, version: str) -> None:
+    """A checkpoint that brings its own code: TransformersVLM loads it only with trust_remote_code and an
+    AutoModelForImageTextToText class in that code; otherwise the message names the two routes that work."""
+    model_type = str(cfg["model_type"])
+    served = SERVE.format(path=model_path, name=name, prompt=(f", prompt: {REMOTE_PROMPT[model_type]}"
+                                                               if model_type in REMOTE_PROMPT else ""))
+    other = NATIVE_CONVERSION.get(model_type)
+    alternative = f"{other}; " if other else "use a transformers-native conversion of it if one exists, or "
+    classes = ", ".join(sorted(cfg["auto_map"]))
+    if not trusted:
+        raise InputError(f"{where} needs its own code (config.json's auto_map: {classes}; model_type {model_type!r}, "
+                         f"which transformers {version} does not have) and trust_remote_code is off. Nothing was run: "
+                         f"{alternative}{served}.")
+    if "AutoModelForImageTextToText" not in cfg["auto_map"]:
+        raise InputError(f"{where}: its own code (auto_map: {classes}) has no AutoModelForImageTextToText class, so "
+                         f"TransformersVLM cannot load it even with trust_remote_code. Nothing was run: "
+                         f"{alternative}{served}.")
 
 
 def applies(spec: dict) -> bool:
