@@ -60,4 +60,5 @@ def test_llama_vision_prompts(tmp_path, monkeypatch):
     assert chart.startswith("You are provided a chart image and will be asked a question. You have to think")
     assert chart.endswith("The question is: Value?<cot_start>Let's think step by step.")
     chart90 = prompt("llama_vision_90b", "ChartQA_TEST", vqa, tmp_path / "f", monkeypatch)[0]["value"]
-    assert "Step 6: Provide the final answer" in chart90 and chart90.endswith("Value?<cot_start>Let's think step by step.")
+    assert "Step 6: Provide the final answer" in chart90
+    assert chart90.endswith("Value?<cot_start>Let's think step by step.")

@@ -129,12 +129,12 @@ def check(name: str, spec: dict) -> None:
                          "does not know. Nothing was run: upgrade transformers (`pip install -U transformers`) if the "
                          "architecture is newer, or point model_path at a transformers checkpoint.")
     if model_type not in VLM_CLASSES:
-        raise InputError(f"{where}: model_type {model_type!r} has no image-text-to-text class in transformers {version} "
-                         "(AutoModelForImageTextToText), so TransformersVLM cannot run it. Nothing was run: use a "
+        raise InputError(f"{where}: model_type {model_type!r} has no image-text-to-text class in transformers "
+                         f"{version} (AutoModelForImageTextToText), so TransformersVLM cannot run it. Nothing was run: use a "
                          "vision-language checkpoint, or serve this one and evaluate it through CustomAPIModel.")
     if expected and expected != model_type:
-        raise InputError(f"{where} is a {model_type!r} checkpoint but the entry says architecture {expected!r}. Nothing "
-                         f"was run: point model_path at a {expected!r} checkpoint, or set architecture: {model_type} "
+        raise InputError(f"{where} is a {model_type!r} checkpoint but the entry says architecture {expected!r}. "
+                         f"Nothing was run: point model_path at a {expected!r} checkpoint, or set architecture: {model_type} "
                          "(and check the entry's prompt builder and settings suit it).")
 
 
