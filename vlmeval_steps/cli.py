@@ -171,6 +171,10 @@ def infer(prompts, model, model_spec, dataset, shard, num_shards, cache_dir, out
     from .steps import infer as step
 
     spec = _json_arg(model_spec, "--model-spec") or _plan(config).model(model)
+    from . import checkpoints
+
+    if checkpoints.applies(spec):  # a clear message before a GPU is claimed, also when run without Snakemake
+        checkpoints.check(model, spec)
     step.run(prompts, spec, shard, num_shards, cache_dir, out, dataset=dataset,
              keep_failed=keep_failed or bool(spec.get("keep_failed")))
 
@@ -287,10 +291,18 @@ def list_(what, config):
                     "inference only (answers withheld)" if info.withheld else "")
             click.echo(f"{name}\t{info.type}\t{info.md5 or '-'}\t{info.url or '-'}" + (f"\t{note}" if note else ""))
     else:
-        for name in plan.model_names():
+        from .checkpoints import weights_status
+
+        inline = plan.config.get("custom_models") or {}
+        click.echo("\t".join(("model", "adapter", "architecture", "prompt", "weights", "family", "checkpoint")))
+        names = plan.model_names()  # the models file's and the config's first, then the families in file order
+        ordered = [n for n in names if n not in plan.family_of] + [n for n in plan.family_of if n in names]
+        for name in ordered:
             spec = plan.model(name)
+            family = "custom_models" if name in inline else plan.family_of.get(name, "models.yaml")
             detail = spec.get("model_path") or spec.get("model") or ""
-            click.echo(f"{name}\t{spec['class']}\t{detail}")
+            click.echo("\t".join((name, spec["class"], spec.get("architecture") or "-", spec.get("prompt") or "-",
+                                  weights_status(spec), family, str(detail))))
 
 
 @main.command("demo-model")

@@ -21,6 +21,7 @@ from .errors import InputError
 OPERATIONAL_KEYS = frozenset({
     "shards", "nproc", "batch_size", "device", "key_env", "key_file", "timeout", "retry", "wait", "verbose",
     "keep_failed", "build", "gpus",
+    "architecture",  # what the checkpoint is expected to be: checked before a run; the checkpoint decides answers
 })
 SECRET_KEYS = frozenset({"key", "api_key"})
 #: keys of a model entry that the workflow reads, beside the adapter's own settings
@@ -116,6 +117,7 @@ class Plan:
     models_file: dict
     basedir: Path
     models_path: Path | None = None   # where models_file was read from (named in errors)
+    family_of: dict = dataclasses.field(default_factory=dict)   # named model -> its family (model_families.yaml)
 
     @property
     def data_root(self) -> str:
@@ -141,14 +143,15 @@ class Plan:
         elif name in self.models_file:
             spec = self.models_file[name]
         else:
-            raise InputError(f"unknown model {name!r}. Known models: {', '.join(self.model_names())}. "
-                             "Name one from config/models.yaml or add it under custom_models in the config.")
+            raise InputError(unknown_model_message(name, self.model_names(), self.family_of))
         if not isinstance(spec, dict) or "class" not in spec:
             raise InputError(f"model {name!r}: its entry needs a 'class' (e.g. TransformersVLM, OpenAIAPI).")
         spec = sanitise_spec(name, spec)
         from .names_check import check_model_settings
 
-        where = "custom_models in the config" if name in inline else str(self.models_path or "the models file")
+        where = ("custom_models in the config" if name in inline else
+                 f"config/model_families.yaml ({self.family_of[name]})" if name in self.family_of
+                 else str(self.models_path or "the models file"))
         check_model_settings(name, spec, where, WORKFLOW_MODEL_KEYS)
         return spec
 
@@ -200,9 +203,30 @@ def judge_settings(judge: dict) -> dict:
     return {k: v for k, v in judge.items() if k not in JUDGE_OPERATIONAL_KEYS and k not in SECRET_KEYS}
 
 
+def unknown_model_message(name: str, known, family_of: dict) -> str:
+    """The close known names first; then the models of the models file and config (the ~100 named families
+    are left to `vlmeval-steps list models`, so the message stays readable)."""
+    from .names_check import close
+
+    matches = close(name, known)
+    hint = f"; did you mean {' or '.join(repr(m) for m in matches)}?" if matches else "."
+    own = [m for m in sorted(known) if m not in family_of]
+    return (f"unknown model {name!r}{hint} Known models: {', '.join(own)}, and {len(known) - len(own)} named open "
+            "VLMs (`vlmeval-steps list models` shows them all). Name one, or add it under custom_models in the "
+            "config.")
+
+
 def load_plan(config: dict, basedir: str | Path = ".") -> Plan:
+    from . import model_families
+
     models_file = config.get("models_file") or DEFAULT_MODELS_FILE
     path = Path(models_file)
     if not path.is_absolute():
         path = Path(basedir) / path
-    return Plan(config=config, models_file=load_yaml(path), basedir=Path(basedir).resolve(), models_path=path)
+    named, family_of = model_families.load()
+    own = load_yaml(path)
+    # an entry of the models file replaces a family's entry of the same name
+    family_of = {m: f for m, f in family_of.items() if m not in own}
+    plan = Plan(config=config, models_file={**named, **own}, basedir=Path(basedir).resolve(), models_path=path,
+                family_of=family_of)
+    return plan

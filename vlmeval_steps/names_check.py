@@ -15,6 +15,7 @@ from .errors import InputError
 
 HINT = 0.6   # difflib ratio from which a known name is offered for an unknown one
 TYPO = 0.8   # ... and from which an unknown name is taken for a typo even where any name is accepted
+LIST_AT_MOST = 20  # a longer list of known names is left to `vlmeval-steps list`
 
 
 def close(name: str, known, cutoff: float = HINT) -> list[str]:
@@ -104,8 +105,10 @@ def explain_target(target: str, model_names, dataset_names) -> str:
     model, dataset = m["model"], m["dataset"]
     problems = []
     if model not in model_names:
+        listed = (f"Known models: {', '.join(sorted(model_names))}" if len(model_names) <= LIST_AT_MOST else
+                  f"{len(model_names)} models are known: `vlmeval-steps list models` shows them")
         problems.append(f"unknown model {model!r}{_did_you_mean(model, model_names) or '.'} "
-                        f"Known models: {', '.join(sorted(model_names))} (config/models.yaml, custom_models).")
+                        f"{listed} (config/models.yaml, config/model_families.yaml, custom_models).")
     limited = LIMIT_SUFFIX.match(dataset)
     base = limited["base"] if limited else re.sub(r"_limit\d*$", "", dataset)
     if base not in dataset_names:

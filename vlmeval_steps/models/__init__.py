@@ -21,7 +21,12 @@ API_RUNTIME_KEYS = ("key_env", "key_file", "timeout", "retry", "wait", "verbose"
 def adapter_class(name: str):
     target = ADAPTERS.get(name, name)
     if ":" not in target:
-        raise InputError(f"unknown model class {name!r}; known: {sorted(ADAPTERS)}, or give 'package.module:Class'.")
+        from ..names_check import close
+
+        matches = close(name, ADAPTERS)
+        hint = f" Did you mean {' or '.join(repr(m) for m in matches)}?" if matches else ""
+        raise InputError(f"unknown model class {name!r};{hint} known: {sorted(ADAPTERS)}, or give "
+                         "'package.module:Class'.")
     module, attr = target.split(":", 1)
     try:
         return getattr(importlib.import_module(module), attr)

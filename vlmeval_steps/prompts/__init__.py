@@ -35,7 +35,11 @@ def prompt_id_for(builder_id: str | None, dataset_name: str, dataset_type: str) 
     if builder_id not in BUILDERS:
         from ..errors import InputError
 
-        raise InputError(f"unknown prompt builder {builder_id!r}; known: {[DEFAULT, *sorted(BUILDERS)]}.")
+        from ..names_check import close
+
+        matches = close(builder_id, [DEFAULT, *BUILDERS])
+        hint = f" Did you mean {' or '.join(repr(m) for m in matches)}?" if matches else ""
+        raise InputError(f"unknown prompt builder {builder_id!r};{hint} known: {[DEFAULT, *sorted(BUILDERS)]}.")
     return builder_id if BUILDERS[builder_id].applies(dataset_name, dataset_type) else DEFAULT
 
 
@@ -46,4 +50,4 @@ def build_messages(prompt_id: str, dataset, line) -> list[dict]:
 
 
 # the builders register themselves; importing them here makes them known wherever BUILDERS is read
-from . import internvl, qwen2_vl  # noqa: E402,F401
+from . import internvl, llama_vision, llava, qwen2_vl  # noqa: E402,F401

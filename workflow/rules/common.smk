@@ -280,7 +280,9 @@ def print_results_location():
 
 
 def check_keys_before_running():
-    """A missing or refused API key stops the run here, before any job starts or is submitted to SLURM."""
+    """A missing or refused API key, or a local checkpoint that is missing or that TransformersVLM cannot run
+    (vlmeval_steps/checkpoints.py), stops the run here, before any job starts or is submitted to SLURM."""
+    from vlmeval_steps.checkpoints import check_models
     from vlmeval_steps.keycheck import check
 
     try:  # only the models and judges that have jobs to run
@@ -289,6 +291,7 @@ def check_keys_before_running():
         datasets = {j.wildcards.dataset for j in jobs if j.rule.name in ("judge", "judge_llm")}
     except AttributeError:  # Snakemake's DAG API moved: check every configured pair
         models, datasets = {m for m, _ in configured_pairs()}, {d for _, d in configured_pairs()}
+    _check(check_models, PLAN, models)
     _check(check, PLAN, models, datasets)
 
 
