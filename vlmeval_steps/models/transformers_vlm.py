@@ -1,7 +1,11 @@
 """A local checkpoint through transformers: AutoModelForImageTextToText + AutoProcessor + chat template."""
 from __future__ import annotations
 
+import contextlib
+import inspect
+import json
 import os
+from pathlib import Path
 
 from PIL import Image
 
@@ -24,6 +28,68 @@ def load_image(path: str) -> Image.Image:
         return im.convert("RGB")  # upstream dumps RGB PNGs; we keep the raw file and convert here
 
 
+def load_processor(model_path: str, trust_remote_code: bool = False):
+    """AutoProcessor; without torchvision, the same processor with no video processor (images only).
+
+    transformers makes a video processor mandatory for Qwen2-VL, Qwen2.5-VL, Qwen3-VL, InternVL,
+    LLaVA-OneVision and SmolVLM, and its video processors need torchvision, which image benchmarks
+    never use: so a machine without torchvision still runs them on images.
+    """
+    from transformers import AutoProcessor
+    from transformers.utils import is_torchvision_available
+
+    try:
+        return AutoProcessor.from_pretrained(model_path, trust_remote_code=trust_remote_code)
+    except (ImportError, OSError) as err:  # the video processor: needs torchvision, or its config is absent
+        if is_torchvision_available():
+            raise
+        try:
+            return images_only_processor(model_path, trust_remote_code)
+        except Exception:
+            raise err from None
+
+
+def _json(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+@contextlib.contextmanager
+def _no_video_processor_allowed():
+    from transformers.processing_utils import ProcessorMixin
+
+    check = ProcessorMixin.check_argument_for_proper_class
+
+    def lenient(self, name, argument):
+        return None if name == "video_processor" and argument is None else check(self, name, argument)
+
+    ProcessorMixin.check_argument_for_proper_class = lenient
+    try:
+        yield
+    finally:
+        ProcessorMixin.check_argument_for_proper_class = check
+
+
+def images_only_processor(model_path: str, trust_remote_code: bool):
+    import transformers
+    from transformers import AutoImageProcessor, AutoTokenizer
+
+    folder = Path(model_path)
+    settings = _json(folder / "processor_config.json")
+    name = settings.get("processor_class") or _json(folder / "preprocessor_config.json").get("processor_class")
+    cls = getattr(transformers, name or "", None)
+    if cls is None:
+        raise ImportError(f"{model_path}: no processor_class in processor_config.json")
+    template = folder / "chat_template.jinja"
+    chat_template = (template.read_text() if template.is_file()
+                     else _json(folder / "chat_template.json").get("chat_template"))
+    accepted = inspect.signature(cls.__init__).parameters
+    kwargs = {k: v for k, v in settings.items() if k in accepted and k not in ("image_processor", "tokenizer")}
+    with _no_video_processor_allowed():
+        return cls(image_processor=AutoImageProcessor.from_pretrained(model_path, trust_remote_code=trust_remote_code),
+                   tokenizer=AutoTokenizer.from_pretrained(model_path, trust_remote_code=trust_remote_code),
+                   video_processor=None, chat_template=chat_template, **kwargs)
+
+
 class TransformersVLM(BaseModel):
     INTERLEAVE = True
     EXTRA_SETTINGS = GENERATION_KEYS  # what **generation may hold (checked before a run: names_check.py)
@@ -31,12 +97,12 @@ class TransformersVLM(BaseModel):
     def __init__(self, model_path: str, device: str = "auto", dtype: str = "auto", system_prompt: str | None = None,
                  trust_remote_code: bool = False, max_new_tokens: int = 512, do_sample: bool = False, **generation):
         import torch
-        from transformers import AutoModelForImageTextToText, AutoProcessor
+        from transformers import AutoModelForImageTextToText
 
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         self.device = resolve_device(device)
         torch_dtype = dtype if dtype == "auto" else getattr(torch, dtype)
-        self.processor = AutoProcessor.from_pretrained(model_path, trust_remote_code=trust_remote_code)
+        self.processor = load_processor(model_path, trust_remote_code)
         self.model = AutoModelForImageTextToText.from_pretrained(
             model_path, dtype=torch_dtype, trust_remote_code=trust_remote_code).to(self.device).eval()
         unknown = set(generation) - set(GENERATION_KEYS)
