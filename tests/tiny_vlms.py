@@ -7,6 +7,10 @@ small images and few tiles, and a chat template that lays out turns and image to
 checkpoint's does (trimmed of tool-calling and video branches). Nothing is downloaded.
 
 `TINY_VLMS[model_type].build()`; `save(model_type, folder)` writes a loadable checkpoint.
+
+Not here: mistral3 and llava with a Pixtral vision tower (PixtralProcessor requires torchvision in
+transformers 5.24, which this project does not install), phi4_multimodal (transformers has no
+image-text-to-text class for it) and phi3_v (remote code only).
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ IMAGE_MEAN, IMAGE_STD = [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]
 class TinyVLM:
     model_type: str
     build: Callable  # () -> (model, processor)
+    reply: str | None  # how the chat template opens the model's turn (None: no chat template)
     prompt: str | None = None  # the family's prompt builder (vlmeval_steps/prompts), if upstream has one
 
 
@@ -70,18 +75,18 @@ def processor(proc_cls, **parts):
     """The processor; without torchvision, without its (mandatory but image-unused) video processor."""
     from transformers.utils import is_torchvision_available
 
-    from vlmeval_steps.models.transformers_vlm import _no_video_processor_allowed
+    from vlmeval_steps.models.transformers_vlm import NoVideoProcessor, _no_video_processor_allowed
 
     if is_torchvision_available() or "video_processor" not in proc_cls.get_attributes():
         return proc_cls(**parts)
     with _no_video_processor_allowed():
-        return proc_cls(video_processor=None, **parts)
+        return proc_cls(video_processor=NoVideoProcessor(), **parts)
 
 
-def seeded(model_cls, cfg, tok):
+def seeded(model_cls, cfg, tok, seed=SEED):
     import torch
 
-    torch.manual_seed(SEED)
+    torch.manual_seed(seed)
     model = model_cls(cfg).eval()
     model.generation_config.pad_token_id = tok.pad_token_id
     model.generation_config.eos_token_id = tok.eos_token_id
@@ -165,9 +170,230 @@ def llava():
     return seeded(LlavaForConditionalGeneration, cfg, tok), proc
 
 
+def qwen2_5_vl():
+    from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration, Qwen2_5_VLProcessor
+
+    tok, proc = _qwen_processor(Qwen2_5_VLProcessor, QWEN2_VL_TEMPLATE)
+    cfg = Qwen2_5_VLConfig(
+        text_config=text_cfg("qwen2_5_vl_text", tok, rope_parameters=dict(
+            rope_type="default", rope_theta=10000.0, mrope_section=[2, 3, 3])),
+        vision_config=dict(depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=64,
+                           patch_size=14, spatial_merge_size=2, temporal_patch_size=2, window_size=56,
+                           fullatt_block_indexes=[1]),
+        **_qwen_ids(tok))
+    return seeded(Qwen2_5_VLForConditionalGeneration, cfg, tok), proc
+
+
+def qwen3_vl():
+    from transformers import Qwen3VLConfig, Qwen3VLForConditionalGeneration, Qwen3VLProcessor
+
+    tok, proc = _qwen_processor(Qwen3VLProcessor, QWEN3_VL_TEMPLATE, patch=16)
+    cfg = Qwen3VLConfig(
+        text_config=text_cfg("qwen3_vl_text", tok, rope_parameters=dict(
+            rope_type="default", rope_theta=10000.0, mrope_section=[2, 3, 3], mrope_interleaved=True)),
+        vision_config=dict(depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=64,
+                           patch_size=16, spatial_merge_size=2, temporal_patch_size=2, num_position_embeddings=64,
+                           deepstack_visual_indexes=[0]),
+        **_qwen_ids(tok))
+    return seeded(Qwen3VLForConditionalGeneration, cfg, tok), proc
+
+
+# ---------------------------------------------------------------- InternVL2 / 2.5 / 3 (-hf)
+INTERNVL_TEMPLATE = (  # OpenGVLab/InternVL3-*-hf: ChatML, each image a line of its own
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n" + _content_loop("<IMG_CONTEXT>\n") +
+    "<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+
+def internvl():
+    from transformers import (GotOcr2ImageProcessorPil, InternVLConfig, InternVLForConditionalGeneration,
+                              InternVLProcessor)
+
+    tok = tokenizer(["<|im_start|>", "<|im_end|>", "<img>", "</img>", "<IMG_CONTEXT>", "<video>"], bos=None,
+                    eos="<|im_end|>", pad="<|endoftext|>",
+                    named={"start_image_token": "<img>", "end_image_token": "</img>",
+                           "context_image_token": "<IMG_CONTEXT>", "video_token": "<video>"})
+    # 32 px tiles of 8 px patches, pixel-shuffled by 0.5: 4 tokens a tile; up to 2 tiles plus the thumbnail
+    image = GotOcr2ImageProcessorPil(size={"height": 32, "width": 32}, crop_to_patches=True, min_patches=1,
+                                     max_patches=2, image_mean=IMAGE_MEAN, image_std=IMAGE_STD)
+    proc = processor(InternVLProcessor, image_processor=image, tokenizer=tok, image_seq_length=4,
+                     chat_template=INTERNVL_TEMPLATE)
+    cfg = InternVLConfig(
+        vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
+                           image_size=[32, 32], patch_size=[8, 8]),
+        text_config=text_cfg("qwen2", tok), image_token_id=ids(tok, "<IMG_CONTEXT>")[0], downsample_ratio=0.5,
+        image_seq_length=4, tie_word_embeddings=False)  # tied, a random model repeats the prompt's last "\n"
+    return seeded(InternVLForConditionalGeneration, cfg, tok), proc
+
+
+# ---------------------------------------------------------------- LLaVA-NeXT, LLaVA-OneVision
+LLAVA_NEXT_TEMPLATE = (  # llava-hf/llava-v1.6-mistral-7b-hf: "[INST] <image>\n... [/INST]"
+    "{% for m in messages %}{% if m['role'] == 'user' %}[INST] " + _content_loop("<image>\n") +
+    " [/INST]{% elif m['role'] == 'assistant' %} " + _content_loop("") + "</s>{% endif %}{% endfor %}")
+CLIP_32 = dict(model_type="clip_vision_model", hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+               num_attention_heads=2, image_size=32, patch_size=8, projection_dim=32)
+SIGLIP_32 = dict(model_type="siglip_vision_model", hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                 num_attention_heads=2, image_size=32, patch_size=8)
+GRID = [[32, 64], [64, 32], [64, 64]]  # anyres: at most 2x2 tiles of 32 px
+
+
+def llava_next():
+    from transformers import (LlavaNextConfig, LlavaNextForConditionalGeneration, LlavaNextImageProcessorPil,
+                              LlavaNextProcessor)
+
+    tok = tokenizer(["<image>"], unk="<unk>", named={"image_token": "<image>"}, add_bos=True)
+    image = LlavaNextImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32},
+                                       image_grid_pinpoints=GRID, image_mean=IMAGE_MEAN, image_std=IMAGE_STD)
+    proc = LlavaNextProcessor(image_processor=image, tokenizer=tok, patch_size=8,
+                              vision_feature_select_strategy="default", num_additional_image_tokens=1,
+                              chat_template=LLAVA_NEXT_TEMPLATE)
+    cfg = LlavaNextConfig(vision_config=CLIP_32, text_config=text_cfg("mistral", tok),
+                          image_token_id=ids(tok, "<image>")[0], image_grid_pinpoints=GRID, image_seq_length=16,
+                          vision_feature_layer=-1, vision_feature_select_strategy="default")
+    return seeded(LlavaNextForConditionalGeneration, cfg, tok), proc
+
+
+ONEVISION_TEMPLATE = (  # llava-hf/llava-onevision-qwen2-*-ov-hf: every image before the text of its turn
+    "{% for m in messages %}<|im_start|>{{ m['role'] + ' ' }}{% if m['content'] is string %}{{ m['content'] }}"
+    "{% else %}{% for c in m['content'] %}{% if c['type'] == 'image' %}<image>{% endif %}{% endfor %}"
+    "{% for c in m['content'] %}{% if c['type'] == 'text' %}{{ '\n' + c['text'] }}{% endif %}{% endfor %}{% endif %}"
+    "<|im_end|>{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+
+def llava_onevision():
+    from transformers import (LlavaOnevisionConfig, LlavaOnevisionForConditionalGeneration,
+                              LlavaOnevisionImageProcessorPil, LlavaOnevisionProcessor)
+
+    tok = tokenizer(["<|im_start|>", "<|im_end|>", "<image>", "<video>"], bos=None, eos="<|im_end|>",
+                    pad="<|endoftext|>", named={"image_token": "<image>", "video_token": "<video>"})
+    image = LlavaOnevisionImageProcessorPil(size={"height": 32, "width": 32}, image_grid_pinpoints=GRID,
+                                            image_mean=IMAGE_MEAN, image_std=IMAGE_STD)
+    proc = processor(LlavaOnevisionProcessor, image_processor=image, tokenizer=tok, num_image_tokens=16,
+                     vision_feature_select_strategy="full", chat_template=ONEVISION_TEMPLATE)
+    cfg = LlavaOnevisionConfig(vision_config=SIGLIP_32, text_config=text_cfg("qwen2", tok),
+                               image_token_id=ids(tok, "<image>")[0], video_token_id=ids(tok, "<video>")[0],
+                               image_grid_pinpoints=GRID, vision_feature_layer=-1,
+                               vision_feature_select_strategy="full")
+    return seeded(LlavaOnevisionForConditionalGeneration, cfg, tok), proc
+
+
+# ---------------------------------------------------------------- Idefics3, SmolVLM / SmolVLM2
+IDEFICS3_TEMPLATE = (  # HuggingFaceM4/Idefics3-8B-Llama3 and HuggingFaceTB/SmolVLM(2)-*-Instruct
+    "<|im_start|>{% for m in messages %}{{ m['role'] | capitalize }}"
+    "{% if m['content'][0]['type'] == 'image' %}{{ ':' }}{% else %}{{ ': ' }}{% endif %}" +
+    _content_loop("<image>") + "<end_of_utterance>\n{% endfor %}{% if add_generation_prompt %}Assistant:{% endif %}")
+IDEFICS_SPECIAL = ["<|im_start|>", "<end_of_utterance>", "<fake_token_around_image>", "<image>", "<global-img>"]
+
+
+def _idefics3_parts(image_cls):
+    tok = tokenizer(IDEFICS_SPECIAL, bos="<|im_start|>", eos="<end_of_utterance>", pad="<|endoftext|>",
+                    named={"image_token": "<image>", "fake_image_token": "<fake_token_around_image>",
+                           "global_image_token": "<global-img>", "end_of_utterance_token": "<end_of_utterance>"})
+    # images resized to a 64 px long side, split into 32 px tiles plus a 32 px global view
+    image = image_cls(size={"longest_edge": 64}, max_image_size={"longest_edge": 32}, do_image_splitting=True,
+                      image_mean=IMAGE_MEAN, image_std=IMAGE_STD)
+    vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2, image_size=32,
+                  patch_size=8)
+    return tok, image, vision
+
+
+def idefics3():
+    from transformers import (Idefics3Config, Idefics3ForConditionalGeneration, Idefics3ImageProcessorPil,
+                              Idefics3Processor)
+
+    tok, image, vision = _idefics3_parts(Idefics3ImageProcessorPil)
+    proc = Idefics3Processor(image_processor=image, tokenizer=tok, image_seq_len=4, chat_template=IDEFICS3_TEMPLATE)
+    cfg = Idefics3Config(vision_config=vision, text_config=text_cfg("llama", tok), scale_factor=2,
+                         image_token_id=ids(tok, "<image>")[0])
+    return seeded(Idefics3ForConditionalGeneration, cfg, tok), proc
+
+
+def smolvlm():
+    from transformers import SmolVLMConfig, SmolVLMForConditionalGeneration, SmolVLMImageProcessorPil, SmolVLMProcessor
+
+    tok, image, vision = _idefics3_parts(SmolVLMImageProcessorPil)
+    proc = processor(SmolVLMProcessor, image_processor=image, tokenizer=tok, image_seq_len=4,
+                     chat_template=IDEFICS3_TEMPLATE)
+    cfg = SmolVLMConfig(vision_config=vision, text_config=text_cfg("llama", tok), scale_factor=2,
+                        image_token_id=ids(tok, "<image>")[0])
+    return seeded(SmolVLMForConditionalGeneration, cfg, tok), proc
+
+
+# ---------------------------------------------------------------- Gemma 3, PaliGemma 2
+GEMMA3_TEMPLATE = (  # google/gemma-3-*-it: the assistant is "model", an image is <start_of_image>
+    "{{ bos_token }}{% for m in messages %}{% set role = 'model' if m['role'] == 'assistant' else m['role'] %}"
+    "<start_of_turn>{{ role }}\n" + _content_loop("<start_of_image>", "{{ c['text'] | trim }}") +
+    "<end_of_turn>\n{% endfor %}{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}")
+
+
+def gemma3():
+    from transformers import Gemma3Config, Gemma3ForConditionalGeneration, Gemma3ImageProcessorPil, Gemma3Processor
+
+    tok = tokenizer(["<start_of_turn>", "<end_of_turn>", "<start_of_image>", "<end_of_image>", "<image_soft_token>"],
+                    bos="<bos>", eos="<end_of_turn>",
+                    named={"boi_token": "<start_of_image>", "eoi_token": "<end_of_image>",
+                           "image_token": "<image_soft_token>"})
+    image = Gemma3ImageProcessorPil(size={"height": 32, "width": 32}, image_mean=IMAGE_MEAN, image_std=IMAGE_STD)
+    proc = Gemma3Processor(image_processor=image, tokenizer=tok, image_seq_length=4, chat_template=GEMMA3_TEMPLATE)
+    boi, eoi, soft = ids(tok, "<start_of_image>", "<end_of_image>", "<image_soft_token>")
+    cfg = Gemma3Config(text_config=text_cfg("gemma3_text", tok, sliding_window=16, layer_types=[
+                           "sliding_attention", "full_attention"]),
+                       vision_config=SIGLIP_32, mm_tokens_per_image=4, boi_token_index=boi, eoi_token_index=eoi,
+                       image_token_index=soft)
+    return seeded(Gemma3ForConditionalGeneration, cfg, tok), proc
+
+
+def paligemma():
+    from transformers import (PaliGemmaConfig, PaliGemmaForConditionalGeneration, PaliGemmaProcessor,
+                              SiglipImageProcessorPil)
+
+    tok = tokenizer(["<image>"], bos="<bos>", eos="<eos>", named={"image_token": "<image>"})
+    image = SiglipImageProcessorPil(size={"height": 32, "width": 32}, image_mean=IMAGE_MEAN, image_std=IMAGE_STD)
+    image.image_seq_length = 16  # (32 / 8) ** 2 patches, each one image token
+    proc = PaliGemmaProcessor(image_processor=image, tokenizer=tok)  # no chat template: PaliGemma has none
+    cfg = PaliGemmaConfig(vision_config=dict(SIGLIP_32, projection_dim=64), text_config=text_cfg("gemma2", tok),
+                          image_token_index=ids(tok, "<image>")[0], projection_dim=64)
+    return seeded(PaliGemmaForConditionalGeneration, cfg, tok), proc
+
+
+# ---------------------------------------------------------------- Llama-3.2-Vision
+MLLAMA_TEMPLATE = (  # meta-llama/Llama-3.2-11B-Vision-Instruct (without its tool-calling and date preamble)
+    "{{ bos_token }}{% for m in messages %}<|start_header_id|>{{ m['role'] }}<|end_header_id|>\n\n" +
+    _content_loop("<|image|>", "{{ c['text'] | trim }}") + "<|eot_id|>{% endfor %}"
+    "{% if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>\n\n{% endif %}")
+
+
+def mllama():
+    from transformers import MllamaConfig, MllamaForConditionalGeneration, MllamaImageProcessorPil, MllamaProcessor
+
+    tok = tokenizer(["<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>", "<|image|>", "<|python_tag|>"],
+                    bos="<|begin_of_text|>", eos="<|eot_id|>", pad="<|finetune_right_pad_id|>",
+                    named={"image_token": "<|image|>"})
+    image = MllamaImageProcessorPil(size={"height": 28, "width": 28}, max_image_tiles=2, image_mean=IMAGE_MEAN,
+                                    image_std=IMAGE_STD)
+    proc = MllamaProcessor(image_processor=image, tokenizer=tok, chat_template=MLLAMA_TEMPLATE)
+    cfg = MllamaConfig(
+        vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_global_layers=1,
+                           attention_heads=2, image_size=28, patch_size=14, max_num_tiles=2,
+                           intermediate_layers_indices=[0], vision_output_dim=64,
+                           supported_aspect_ratios=[[1, 1], [1, 2], [2, 1]]),
+        text_config=text_cfg("mllama_text_model", tok, cross_attention_layers=[1], rope_scaling=None),
+        image_token_index=ids(tok, "<|image|>")[0])
+    return seeded(MllamaForConditionalGeneration, cfg, tok), proc
+
+
 TINY_VLMS: dict[str, TinyVLM] = {t.model_type: t for t in [
-    TinyVLM("qwen2_vl", qwen2_vl, prompt="qwen2_vl"),
-    TinyVLM("llava", llava),
+    TinyVLM("qwen2_vl", qwen2_vl, "<|im_start|>assistant\n", prompt="qwen2_vl"),
+    TinyVLM("qwen2_5_vl", qwen2_5_vl, "<|im_start|>assistant\n", prompt="qwen2_vl"),
+    TinyVLM("qwen3_vl", qwen3_vl, "<|im_start|>assistant\n", prompt="qwen2_vl"),
+    TinyVLM("internvl", internvl, "<|im_start|>assistant\n", prompt="internvl"),
+    TinyVLM("llava", llava, "ASSISTANT:"),
+    TinyVLM("llava_next", llava_next, "[/INST]"),
+    TinyVLM("llava_onevision", llava_onevision, "<|im_start|>assistant\n"),
+    TinyVLM("idefics3", idefics3, "Assistant:"),
+    TinyVLM("smolvlm", smolvlm, "Assistant:"),
+    TinyVLM("gemma3", gemma3, "<start_of_turn>model\n"),
+    TinyVLM("paligemma", paligemma, None),
+    TinyVLM("mllama", mllama, "<|start_header_id|>assistant<|end_header_id|>\n\n"),
 ]}
 
 
@@ -182,7 +408,7 @@ def save(model_type: str, out) -> None:
 
     model, proc = TINY_VLMS[model_type].build()
     model.save_pretrained(out)
-    if getattr(proc, "video_processor", False) is None:
+    if type(getattr(proc, "video_processor", None)).__name__ == "NoVideoProcessor":
         proc.video_processor = _NoVideoProcessor()
         proc.save_pretrained(out)
         settings = Path(out) / "processor_config.json"

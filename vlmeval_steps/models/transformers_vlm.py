@@ -53,6 +53,14 @@ def _json(path: Path) -> dict:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
+class NoVideoProcessor:
+    """In place of a video processor that needs torchvision: image inputs never call it."""
+    num_frames = fps = None  # read by SmolVLM's apply_chat_template even for images
+
+    def __call__(self, *args, **kwargs):
+        raise ImportError("videos need torchvision (pip install torchvision)")
+
+
 @contextlib.contextmanager
 def _no_video_processor_allowed():
     from transformers.processing_utils import ProcessorMixin
@@ -60,7 +68,9 @@ def _no_video_processor_allowed():
     check = ProcessorMixin.check_argument_for_proper_class
 
     def lenient(self, name, argument):
-        return None if name == "video_processor" and argument is None else check(self, name, argument)
+        if name == "video_processor" and (argument is None or isinstance(argument, NoVideoProcessor)):
+            return None
+        return check(self, name, argument)
 
     ProcessorMixin.check_argument_for_proper_class = lenient
     try:
@@ -87,7 +97,7 @@ def images_only_processor(model_path: str, trust_remote_code: bool):
     with _no_video_processor_allowed():
         return cls(image_processor=AutoImageProcessor.from_pretrained(model_path, trust_remote_code=trust_remote_code),
                    tokenizer=AutoTokenizer.from_pretrained(model_path, trust_remote_code=trust_remote_code),
-                   video_processor=None, chat_template=chat_template, **kwargs)
+                   video_processor=NoVideoProcessor(), chat_template=chat_template, **kwargs)
 
 
 class TransformersVLM(BaseModel):
@@ -127,6 +137,25 @@ class TransformersVLM(BaseModel):
             conv.insert(0, {"role": "system", "content": [{"type": "text", "text": self.system_prompt}]})
         return conv
 
+    def inputs(self, messages: list):
+        """The processor's tensors for a batch of messages, on the model's device."""
+        tok = getattr(self.processor, "tokenizer", None)
+        if tok is not None:
+            tok.padding_side = "left"  # generation appends on the right, so pad on the left
+        padding = {"padding": True} if len(messages) > 1 else {}
+        if getattr(self.processor, "chat_template", None) is None:
+            # no chat template (PaliGemma): an image token per image, then the texts; the processor expands them
+            images = [[load_image(i["value"]) for i in m if i["type"] == "image"] for m in messages]
+            token = getattr(self.processor, "image_token", "<image>")
+            texts = [token * len(im) + "\n".join(([self.system_prompt] if self.system_prompt else [])
+                                                   + [i["value"] for i in m if i["type"] == "text"])
+                     for m, im in zip(messages, images)]
+            return self.processor(text=texts, images=images if any(images) else None, return_tensors="pt",
+                                  **padding).to(self.device)
+        return self.processor.apply_chat_template(
+            [self.conversation(m) for m in messages], add_generation_prompt=True, tokenize=True, return_dict=True,
+            return_tensors="pt", processor_kwargs=padding).to(self.device)
+
     def generate_inner(self, message, dataset=None) -> str:
         return self.generate_batch_inner([message])[0]
 
@@ -138,13 +167,7 @@ class TransformersVLM(BaseModel):
     def generate_batch_inner(self, messages: list) -> list[str]:
         import torch
 
-        convs = [self.conversation(m) for m in messages]
-        tok = getattr(self.processor, "tokenizer", None)
-        if tok is not None:
-            tok.padding_side = "left"  # generation appends on the right, so pad on the left
-        inputs = self.processor.apply_chat_template(
-            convs, add_generation_prompt=True, tokenize=True, return_dict=True, return_tensors="pt",
-            processor_kwargs={"padding": True} if len(convs) > 1 else {}).to(self.device)
+        inputs = self.inputs(messages)
         with torch.inference_mode():
             out = self.model.generate(**inputs, **self.generation)
         tail = out[:, inputs["input_ids"].shape[1]:]
