@@ -141,3 +141,29 @@ def test_the_family_prompt_builder_feeds_the_model(model_type, tiny_vlm_path, mc
     rendered = model.processor.tokenizer.decode(model.inputs([message])["input_ids"][0])
     assert "Which shape?" in rendered and "square" in rendered
     assert isinstance(model.generate(message, dataset=dataset.dataset_name), str)
+
+
+def test_a_hub_layout_checkpoint_loads_without_torchvision(tiny_vlm_path, images, tmp_path):
+    """Qwen2-VL as the hub has it (preprocessor_config.json naming the processor, chat_template.json, no
+    processor_config.json) loads with an images-only processor when torchvision is missing."""
+    import json
+
+    from transformers.utils import is_torchvision_available
+
+    if is_torchvision_available():
+        pytest.skip("torchvision is installed: AutoProcessor loads the video processor itself")
+    ours = tiny_vlm_path("qwen2_vl")
+    hub = tmp_path / "Qwen2-VL-tiny"
+    shutil.copytree(ours, hub)
+    settings = json.loads((hub / "processor_config.json").read_text())
+    (hub / "processor_config.json").unlink()
+    (hub / "preprocessor_config.json").write_text(json.dumps(
+        dict(settings["image_processor"], processor_class="Qwen2VLProcessor")))
+    (hub / "chat_template.json").write_text(json.dumps({"chat_template": (hub / "chat_template.jinja").read_text()}))
+    (hub / "chat_template.jinja").unlink()
+    message = _messages(images)[1]
+    answers = [TransformersVLM(str(p), device="cpu", dtype="float32", max_new_tokens=5).generate_batch([message])
+               for p in (ours, hub)]
+    assert answers[0] == answers[1]
+    with pytest.raises(ImportError, match="torchvision"):
+        TransformersVLM(str(hub), device="cpu", max_new_tokens=5).processor.video_processor()

@@ -85,7 +85,10 @@ def images_only_processor(model_path: str, trust_remote_code: bool):
 
     folder = Path(model_path)
     settings = _json(folder / "processor_config.json")
-    name = settings.get("processor_class") or _json(folder / "preprocessor_config.json").get("processor_class")
+    # where checkpoints name their processor: transformers 5's processor_config.json, older ones'
+    # preprocessor_config.json (Qwen2-VL on the hub), or the tokenizer's config
+    name = next((n for n in (_json(folder / f).get("processor_class") for f in (
+        "processor_config.json", "preprocessor_config.json", "tokenizer_config.json")) if n), None)
     cls = getattr(transformers, name or "", None)
     if cls is None:
         raise ImportError(f"{model_path}: no processor_class in processor_config.json")
