@@ -1,4 +1,11 @@
-"""A local checkpoint through transformers: AutoModelForImageTextToText + AutoProcessor + chat template."""
+"""A local checkpoint through transformers: AutoModelForImageTextToText + AutoProcessor + chat template.
+
+Proven on tiny offline checkpoints of each architecture (tests/tiny_vlms.py, tests/test_tiny_vlms.py):
+qwen2_vl, qwen2_5_vl, qwen3_vl, internvl, llava, llava_next, llava_onevision, idefics3, smolvlm,
+gemma3, paligemma, mllama. Two things differ between them and are handled without per-family code:
+a processor without a chat template (PaliGemma) gets the texts after one image token per image, and
+a processor whose mandatory video processor needs torchvision loads without it (images only).
+"""
 from __future__ import annotations
 
 import contextlib
