@@ -18,6 +18,9 @@ from PIL import Image
 
 from .base import BaseModel
 
+#: never the network: a model_path is a folder or a hub id already in the local cache (HF_HUB_OFFLINE is
+#: read when huggingface_hub is imported, which may have happened before this adapter sets it)
+LOCAL = {"local_files_only": True}
 GENERATION_KEYS = ("max_new_tokens", "do_sample", "temperature", "top_p", "top_k", "num_beams",
                    "repetition_penalty")
 
@@ -46,7 +49,7 @@ def load_processor(model_path: str, trust_remote_code: bool = False):
     from transformers.utils import is_torchvision_available
 
     try:
-        return AutoProcessor.from_pretrained(model_path, trust_remote_code=trust_remote_code)
+        return AutoProcessor.from_pretrained(model_path, trust_remote_code=trust_remote_code, **LOCAL)
     except (ImportError, OSError) as err:  # the video processor: needs torchvision, or its config is absent
         if is_torchvision_available():
             raise
@@ -91,23 +94,28 @@ def images_only_processor(model_path: str, trust_remote_code: bool):
     from transformers import AutoImageProcessor, AutoTokenizer
 
     folder = Path(model_path)
+    if not folder.is_dir():  # a hub id: its copy in the local cache
+        from huggingface_hub import snapshot_download
+
+        folder = Path(snapshot_download(model_path, local_files_only=True))
     settings = _json(folder / "processor_config.json")
     # where checkpoints name their processor: transformers 5's processor_config.json, older ones'
     # preprocessor_config.json (Qwen2-VL on the hub), or the tokenizer's config
     name = next((n for n in (_json(folder / f).get("processor_class") for f in (
         "processor_config.json", "preprocessor_config.json", "tokenizer_config.json")) if n), None)
     cls = getattr(transformers, name or "", None)
-    if cls is None:
-        raise ImportError(f"{model_path}: no processor_class in processor_config.json")
+    if cls is None or "video_processor" not in cls.get_attributes():
+        raise ImportError(f"{model_path}: no processor with a video processor to leave out ({name})")
+    tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code, **LOCAL)
     template = folder / "chat_template.jinja"
     chat_template = (template.read_text() if template.is_file()
-                     else _json(folder / "chat_template.json").get("chat_template"))
+                     else _json(folder / "chat_template.json").get("chat_template") or tokenizer.chat_template)
     accepted = inspect.signature(cls.__init__).parameters
     kwargs = {k: v for k, v in settings.items() if k in accepted and k not in ("image_processor", "tokenizer")}
+    image_processor = AutoImageProcessor.from_pretrained(folder, trust_remote_code=trust_remote_code, **LOCAL)
     with _no_video_processor_allowed():
-        return cls(image_processor=AutoImageProcessor.from_pretrained(model_path, trust_remote_code=trust_remote_code),
-                   tokenizer=AutoTokenizer.from_pretrained(model_path, trust_remote_code=trust_remote_code),
-                   video_processor=NoVideoProcessor(), chat_template=chat_template, **kwargs)
+        return cls(image_processor=image_processor, tokenizer=tokenizer, video_processor=NoVideoProcessor(),
+                   chat_template=chat_template, **kwargs)
 
 
 class TransformersVLM(BaseModel):
@@ -124,7 +132,7 @@ class TransformersVLM(BaseModel):
         torch_dtype = dtype if dtype == "auto" else getattr(torch, dtype)
         self.processor = load_processor(model_path, trust_remote_code)
         self.model = AutoModelForImageTextToText.from_pretrained(
-            model_path, dtype=torch_dtype, trust_remote_code=trust_remote_code).to(self.device).eval()
+            model_path, dtype=torch_dtype, trust_remote_code=trust_remote_code, **LOCAL).to(self.device).eval()
         unknown = set(generation) - set(GENERATION_KEYS)
         if unknown:
             raise ValueError(f"TransformersVLM: unknown generation settings {sorted(unknown)}; "
