@@ -15,7 +15,7 @@ from tests.tiny_vlms import TINY_VLMS, save
 from vlmeval_steps.datasets.images import extract_images
 from vlmeval_steps.datasets.registry import build_dataset
 from vlmeval_steps.datasets.tsv import read_meta
-from vlmeval_steps.models.transformers_vlm import TransformersVLM
+from vlmeval_steps.models.transformers_vlm import PROVEN_ARCHITECTURES, TransformersVLM
 from vlmeval_steps.prompts import build_messages, prompt_id_for
 
 HERE = Path(__file__).resolve().parent
@@ -54,6 +54,10 @@ def tiny_vlm_path():
         return out
 
     return path
+
+
+def test_the_adapter_names_exactly_the_architectures_tested_here():
+    assert sorted(PROVEN_ARCHITECTURES) == ARCHITECTURES
 
 
 @pytest.fixture(scope="module")

@@ -75,11 +75,11 @@ def processor(proc_cls, **parts):
     """The processor; without torchvision, without its (mandatory but image-unused) video processor."""
     from transformers.utils import is_torchvision_available
 
-    from vlmeval_steps.models.transformers_vlm import NoVideoProcessor, _no_video_processor_allowed
+    from vlmeval_steps.models.transformers_vlm import NoVideoProcessor, no_video_processor_allowed
 
     if is_torchvision_available() or "video_processor" not in proc_cls.get_attributes():
         return proc_cls(**parts)
-    with _no_video_processor_allowed():
+    with no_video_processor_allowed():
         return proc_cls(video_processor=NoVideoProcessor(), **parts)
 
 

@@ -1,8 +1,7 @@
 """A local checkpoint through transformers: AutoModelForImageTextToText + AutoProcessor + chat template.
 
-Proven on tiny offline checkpoints of each architecture (tests/tiny_vlms.py, tests/test_tiny_vlms.py):
-qwen2_vl, qwen2_5_vl, qwen3_vl, internvl, llava, llava_next, llava_onevision, idefics3, smolvlm,
-gemma3, paligemma, mllama. Two things differ between them and are handled without per-family code:
+Proven on a tiny offline checkpoint of each architecture in PROVEN_ARCHITECTURES (tests/tiny_vlms.py,
+tests/test_tiny_vlms.py). Two things differ between them and are handled without per-family code:
 a processor without a chat template (PaliGemma) gets the texts after one image token per image, and
 a processor whose mandatory video processor needs torchvision loads without it (images only).
 """
@@ -18,6 +17,9 @@ from PIL import Image
 
 from .base import BaseModel
 
+#: config.json model_types run by tests/test_tiny_vlms.py (which checks this list against its table)
+PROVEN_ARCHITECTURES = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "internvl", "llava", "llava_next", "llava_onevision",
+                        "idefics3", "smolvlm", "gemma3", "paligemma", "mllama")
 #: never the network: a model_path is a folder or a hub id already in the local cache (HF_HUB_OFFLINE is
 #: read when huggingface_hub is imported, which may have happened before this adapter sets it)
 LOCAL = {"local_files_only": True}
@@ -72,7 +74,7 @@ class NoVideoProcessor:
 
 
 @contextlib.contextmanager
-def _no_video_processor_allowed():
+def no_video_processor_allowed():
     from transformers.processing_utils import ProcessorMixin
 
     check = ProcessorMixin.check_argument_for_proper_class
@@ -113,7 +115,7 @@ def images_only_processor(model_path: str, trust_remote_code: bool):
     accepted = inspect.signature(cls.__init__).parameters
     kwargs = {k: v for k, v in settings.items() if k in accepted and k not in ("image_processor", "tokenizer")}
     image_processor = AutoImageProcessor.from_pretrained(folder, trust_remote_code=trust_remote_code, **LOCAL)
-    with _no_video_processor_allowed():
+    with no_video_processor_allowed():
         return cls(image_processor=image_processor, tokenizer=tokenizer, video_processor=NoVideoProcessor(),
                    chat_template=chat_template, **kwargs)
 
