@@ -171,3 +171,31 @@ def test_a_hub_layout_checkpoint_loads_without_torchvision(tiny_vlm_path, images
     assert answers[0] == answers[1]
     with pytest.raises(ImportError, match="torchvision"):
         TransformersVLM(str(hub), device="cpu", max_new_tokens=5).processor.video_processor()
+
+
+# One user turn (an image, then "What is shown in this image?") as each family's hub chat template renders it
+# (transformers' own processor tests hold these prompts for the hub checkpoints)
+Q = "What is shown in this image?"
+HUB_PROMPTS = {
+    "qwen2_vl": f"<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n"
+                f"<|vision_start|><|image_pad|><|vision_end|>{Q}<|im_end|>\n<|im_start|>assistant\n",
+    "qwen3_vl": f"<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>{Q}<|im_end|>\n<|im_start|>assistant\n",
+    "internvl": f"<|im_start|>user\n<IMG_CONTEXT>\n{Q}<|im_end|>\n<|im_start|>assistant\n",
+    "llava": f"USER: <image>\n{Q} ASSISTANT:",
+    "llava_onevision": f"<|im_start|>user <image>\n{Q}<|im_end|><|im_start|>assistant\n",
+    "idefics3": f"<|im_start|>User:<image>{Q}<end_of_utterance>\nAssistant:",
+    "gemma3": f"<bos><start_of_turn>user\n<start_of_image>{Q}<end_of_turn>\n<start_of_turn>model\n",
+    "mllama": f"<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n<|image|>{Q}<|eot_id|>"
+              f"<|start_header_id|>assistant<|end_header_id|>\n\n",
+}
+HUB_PROMPTS.update(qwen2_5_vl=HUB_PROMPTS["qwen2_vl"], llava_next=HUB_PROMPTS["llava"], smolvlm=HUB_PROMPTS["idefics3"])
+
+
+@pytest.mark.parametrize("model_type", sorted(HUB_PROMPTS))
+def test_the_chat_template_renders_the_hub_checkpoint_prompt(model_type, tiny_vlm_path):
+    from vlmeval_steps.models.transformers_vlm import load_processor
+
+    processor = load_processor(str(tiny_vlm_path(model_type)))
+    conversation = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": Q}]}]
+    assert processor.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False) == \
+        HUB_PROMPTS[model_type]

@@ -3,8 +3,9 @@
 Each builder returns (model, processor): the family's transformers config shrunk to one or two layers,
 small hidden sizes and a small vision tower, random weights (seeded), a byte-level BPE tokenizer built
 here with the special and image tokens the family's processor needs, the family's image processor with
-small images and few tiles, and a chat template that lays out turns and image tokens as the hub
-checkpoint's does (trimmed of tool-calling and video branches). Nothing is downloaded.
+small images and few tiles, and the family's chat template (the hub checkpoint's, as transformers'
+own tests copy it; Qwen3-VL's and Llama-3.2-Vision's without their tool-calling parts). Nothing is
+downloaded.
 
 `TINY_VLMS[model_type].build()`; `save(model_type, folder)` writes a loadable checkpoint.
 
@@ -101,13 +102,19 @@ def _content_loop(image: str, text: str = "{{ c['text'] }}") -> str:
             "{% endif %}{% endfor %}{% endif %}")
 
 
-# Qwen2-VL / Qwen2.5-VL: ChatML, a default system turn, each image wrapped in vision start/end
+# Qwen2-VL / Qwen2.5-VL-*-Instruct's own: ChatML, a default system turn, each image in vision start/end
 QWEN2_VL_TEMPLATE = (
-    "{% for m in messages %}{% if loop.first and m['role'] != 'system' %}"
-    "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n{% endif %}"
-    "<|im_start|>{{ m['role'] }}\n" + _content_loop("<|vision_start|><|image_pad|><|vision_end|>") +
-    "<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
-# Qwen3-VL: ChatML without a default system turn
+    "{% set image_count = namespace(value=0) %}{% set video_count = namespace(value=0) %}{% for message in messages %}"
+    "{% if loop.first and message['role'] != 'system' %}<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
+    "{% endif %}<|im_start|>{{ message['role'] }}\n{% if message['content'] is string %}{{ message['content'] }}"
+    "<|im_end|>\n{% else %}{% for content in message['content'] %}{% if content['type'] == 'image' or 'image' in "
+    "content or 'image_url' in content %}{% set image_count.value = image_count.value + 1 %}{% if add_vision_id %}"
+    "Picture {{ image_count.value }}: {% endif %}<|vision_start|><|image_pad|><|vision_end|>{% elif content['type'] == "
+    "'video' or 'video' in content %}{% set video_count.value = video_count.value + 1 %}{% if add_vision_id %}Video "
+    "{{ video_count.value }}: {% endif %}<|vision_start|><|video_pad|><|vision_end|>{% elif 'text' in content %}"
+    "{{ content['text'] }}{% endif %}{% endfor %}<|im_end|>\n{% endif %}{% endfor %}{% if add_generation_prompt %}"
+    "<|im_start|>assistant\n{% endif %}")
+# Qwen3-VL: ChatML without a default system turn (its hub template, without the tool-calling and thinking parts)
 QWEN3_VL_TEMPLATE = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n" +
     _content_loop("<|vision_start|><|image_pad|><|vision_end|>") +
@@ -148,10 +155,14 @@ def qwen2_vl():
 
 
 # ---------------------------------------------------------------- LLaVA-1.5
-LLAVA_TEMPLATE = (  # llava-hf/llava-1.5: "USER: <image>\n... ASSISTANT:"
-    "{% for m in messages %}{% if m['role'] != 'system' %}{{ m['role'].upper() + ': ' }}{% endif %}" +
-    _content_loop("<image>\n", "{{ c['text'] + ' ' }}") +
-    "{% endfor %}{% if add_generation_prompt %}{{ 'ASSISTANT:' }}{% endif %}")
+LLAVA_TEMPLATE = (  # llava-hf/llava-1.5-*-hf and llava-v1.6-vicuna: "USER: <image>\n... ASSISTANT:", images first
+    "{% for message in messages %}{% if message['role'] != 'system' %}{{ message['role'].upper() + ': '}}{% endif %}"
+    "{# Render all images first #}{% for content in message['content'] | selectattr('type', 'equalto', 'image') %}"
+    "{{ '<image>\n' }}{% endfor %}{# Render all text next #}{% if message['role'] != 'assistant' %}{% for content in "
+    "message['content'] | selectattr('type', 'equalto', 'text') %}{{ content['text'] + ' '}}{% endfor %}{% else %}"
+    "{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}{% generation %}"
+    "{{ content['text'] + ' '}}{% endgeneration %}{% endfor %}{% endif %}{% endfor %}{% if add_generation_prompt %}"
+    "{{ 'ASSISTANT:' }}{% endif %}")
 
 
 def llava():
@@ -199,9 +210,12 @@ def qwen3_vl():
 
 
 # ---------------------------------------------------------------- InternVL2 / 2.5 / 3 (-hf)
-INTERNVL_TEMPLATE = (  # OpenGVLab/InternVL3-*-hf: ChatML, each image a line of its own
-    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n" + _content_loop("<IMG_CONTEXT>\n") +
-    "<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+INTERNVL_TEMPLATE = (  # OpenGVLab/InternVL*-hf (transformers' conversion script): ChatML, an image a line
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n'}}{% if message['content'] is string %}"
+    "{{ message['content'] }}{% else %}{% for content in message['content'] %}{% if content['type'] == 'image' %}"
+    "{{ '<IMG_CONTEXT>\n' }}{% elif content['type'] == 'video' %}{{ '<video>\n' }}{% elif content['type'] == 'text' %}"
+    "{{ content['text'] }}{% endif %}{% endfor %}{% endif %}{{'<|im_end|>\n'}}{% endfor %}{% if add_generation_prompt %}"
+    "{{'<|im_start|>assistant\n' }}{% endif %}")
 
 
 def internvl():
@@ -226,9 +240,7 @@ def internvl():
 
 
 # ---------------------------------------------------------------- LLaVA-NeXT, LLaVA-OneVision
-LLAVA_NEXT_TEMPLATE = (  # llava-hf/llava-v1.6-mistral-7b-hf: "[INST] <image>\n... [/INST]"
-    "{% for m in messages %}{% if m['role'] == 'user' %}[INST] " + _content_loop("<image>\n") +
-    " [/INST]{% elif m['role'] == 'assistant' %} " + _content_loop("") + "</s>{% endif %}{% endfor %}")
+LLAVA_NEXT_TEMPLATE = LLAVA_TEMPLATE  # llava-hf/llava-v1.6-vicuna-*-hf
 CLIP_32 = dict(model_type="clip_vision_model", hidden_size=32, intermediate_size=64, num_hidden_layers=1,
                num_attention_heads=2, image_size=32, patch_size=8, projection_dim=32)
 SIGLIP_32 = dict(model_type="siglip_vision_model", hidden_size=32, intermediate_size=64, num_hidden_layers=1,
@@ -253,10 +265,14 @@ def llava_next():
 
 
 ONEVISION_TEMPLATE = (  # llava-hf/llava-onevision-qwen2-*-ov-hf: every image before the text of its turn
-    "{% for m in messages %}<|im_start|>{{ m['role'] + ' ' }}{% if m['content'] is string %}{{ m['content'] }}"
-    "{% else %}{% for c in m['content'] %}{% if c['type'] == 'image' %}<image>{% endif %}{% endfor %}"
-    "{% for c in m['content'] %}{% if c['type'] == 'text' %}{{ '\n' + c['text'] }}{% endif %}{% endfor %}{% endif %}"
-    "<|im_end|>{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + ' '}}{# Render all images first #}{% for content "
+    "in message['content'] | selectattr('type', 'equalto', 'image') %}{{ '<image>' }}{% endfor %}{# Render all video "
+    "then #}{% for content in message['content'] | selectattr('type', 'equalto', 'video') %}{{ '<video>' }}{% endfor %}"
+    "{# Render all text next #}{% if message['role'] != 'assistant' %}{% for content in message['content'] | "
+    "selectattr('type', 'equalto', 'text') %}{{ '\n' + content['text'] }}{% endfor %}{% else %}{% for content in "
+    "message['content'] | selectattr('type', 'equalto', 'text') %}{% generation %}{{ '\n' + content['text'] }}"
+    "{% endgeneration %}{% endfor %}{% endif %}{{'<|im_end|>'}}{% endfor %}{% if add_generation_prompt %}"
+    "{{ '<|im_start|>assistant\n' }}{% endif %}")
 
 
 def llava_onevision():
@@ -278,9 +294,10 @@ def llava_onevision():
 
 # ---------------------------------------------------------------- Idefics3, SmolVLM / SmolVLM2
 IDEFICS3_TEMPLATE = (  # HuggingFaceM4/Idefics3-8B-Llama3 and HuggingFaceTB/SmolVLM(2)-*-Instruct
-    "<|im_start|>{% for m in messages %}{{ m['role'] | capitalize }}"
-    "{% if m['content'][0]['type'] == 'image' %}{{ ':' }}{% else %}{{ ': ' }}{% endif %}" +
-    _content_loop("<image>") + "<end_of_utterance>\n{% endfor %}{% if add_generation_prompt %}Assistant:{% endif %}")
+    "<|im_start|>{% for message in messages %}{{message['role'] | capitalize}}{% if message['content'][0]['type'] == "
+    "'image' %}{{':'}}{% else %}{{': '}}{% endif %}{% for line in message['content'] %}{% if line['type'] == 'text' %}"
+    "{{line['text']}}{% elif line['type'] == 'image' %}{{ '<image>' }}{% endif %}{% endfor %}<end_of_utterance>\n"
+    "{% endfor %}{% if add_generation_prompt %}{{ 'Assistant:' }}{% endif %}")
 IDEFICS_SPECIAL = ["<|im_start|>", "<end_of_utterance>", "<fake_token_around_image>", "<image>", "<global-img>"]
 
 
@@ -319,10 +336,47 @@ def smolvlm():
 
 
 # ---------------------------------------------------------------- Gemma 3, PaliGemma 2
-GEMMA3_TEMPLATE = (  # google/gemma-3-*-it: the assistant is "model", an image is <start_of_image>
-    "{{ bos_token }}{% for m in messages %}{% set role = 'model' if m['role'] == 'assistant' else m['role'] %}"
-    "<start_of_turn>{{ role }}\n" + _content_loop("<start_of_image>", "{{ c['text'] | trim }}") +
-    "<end_of_turn>\n{% endfor %}{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}")
+GEMMA3_TEMPLATE = """{{ bos_token }}
+{%- if messages[0]['role'] == 'system' -%}
+    {%- if messages[0]['content'] is string -%}
+        {%- set first_user_prefix = messages[0]['content'] + '\n\n' -%}
+    {%- else -%}
+        {%- set first_user_prefix = messages[0]['content'][0]['text'] + '\n\n' -%}
+    {%- endif -%}
+    {%- set loop_messages = messages[1:] -%}
+{%- else -%}
+    {%- set first_user_prefix = "" -%}
+    {%- set loop_messages = messages -%}
+{%- endif -%}
+{%- for message in loop_messages -%}
+    {%- if (message['role'] == 'user') != (loop.index0 % 2 == 0) -%}
+        {{ raise_exception("Conversation roles must alternate user/assistant/user/assistant/...") }}
+    {%- endif -%}
+    {%- if (message['role'] == 'assistant') -%}
+        {%- set role = "model" -%}
+    {%- else -%}
+        {%- set role = message['role'] -%}
+    {%- endif -%}
+    {{ '<start_of_turn>' + role + '\n' + (first_user_prefix if loop.first else "") }}
+    {%- if message['content'] is string -%}
+        {{ message['content'] | trim }}
+    {%- elif message['content'] is iterable -%}
+        {%- for item in message['content'] -%}
+            {%- if item['type'] == 'image' -%}
+                {{ '<start_of_image>' }}
+            {%- elif item['type'] == 'text' -%}
+                {{ item['text'] | trim }}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- else -%}
+        {{ raise_exception("Invalid content type") }}
+    {%- endif -%}
+    {{ '<end_of_turn>\n' }}
+{%- endfor -%}
+{%- if add_generation_prompt -%}
+    {{'<start_of_turn>model\n'}}
+{%- endif -%}
+"""  # google/gemma-3-*-it: the assistant is "model", a system turn joins the first user turn
 
 
 def gemma3():
@@ -356,10 +410,12 @@ def paligemma():
 
 
 # ---------------------------------------------------------------- Llama-3.2-Vision
-MLLAMA_TEMPLATE = (  # meta-llama/Llama-3.2-11B-Vision-Instruct (without its tool-calling and date preamble)
-    "{{ bos_token }}{% for m in messages %}<|start_header_id|>{{ m['role'] }}<|end_header_id|>\n\n" +
-    _content_loop("<|image|>", "{{ c['text'] | trim }}") + "<|eot_id|>{% endfor %}"
-    "{% if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>\n\n{% endif %}")
+MLLAMA_TEMPLATE = (  # Llama-3.2-Vision, as transformers' tests copy it (without the hub's tool-calling preamble)
+    "{% for message in messages %}{% if loop.index0 == 0 %}{{ bos_token }}{% endif %}{{ '<|start_header_id|>' + "
+    "message['role'] + '<|end_header_id|>\n\n' }}{% if message['content'] is string %}{{ message['content'] }}"
+    "{% else %}{% for content in message['content'] %}{% if content['type'] == 'image' %}{{ '<|image|>' }}"
+    "{% elif content['type'] == 'text' %}{{ content['text'] }}{% endif %}{% endfor %}{% endif %}{{ '<|eot_id|>' }}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}")
 
 
 def mllama():
@@ -387,7 +443,7 @@ TINY_VLMS: dict[str, TinyVLM] = {t.model_type: t for t in [
     TinyVLM("qwen3_vl", qwen3_vl, "<|im_start|>assistant\n", prompt="qwen2_vl"),
     TinyVLM("internvl", internvl, "<|im_start|>assistant\n", prompt="internvl"),
     TinyVLM("llava", llava, "ASSISTANT:"),
-    TinyVLM("llava_next", llava_next, "[/INST]"),
+    TinyVLM("llava_next", llava_next, "ASSISTANT:"),
     TinyVLM("llava_onevision", llava_onevision, "<|im_start|>assistant\n"),
     TinyVLM("idefics3", idefics3, "Assistant:"),
     TinyVLM("smolvlm", smolvlm, "Assistant:"),
