@@ -3,9 +3,9 @@
 Each builder returns (model, processor): the family's transformers config shrunk to one or two layers,
 small hidden sizes and a small vision tower, random weights (seeded), a byte-level BPE tokenizer built
 here with the special and image tokens the family's processor needs, the family's image processor with
-small images and few tiles, and the family's chat template (the hub checkpoint's, as transformers'
-own tests copy it; Qwen3-VL's and Llama-3.2-Vision's without their tool-calling parts). Nothing is
-downloaded.
+small images and few tiles (normalised as the family's checkpoints are), and the family's chat
+template (the hub checkpoint's, as transformers' own tests copy it; Qwen3-VL's and Llama-3.2-Vision's
+without their tool-calling parts). Nothing is downloaded.
 
 `TINY_VLMS[model_type].build()`; `save(model_type, folder)` writes a loadable checkpoint.
 
@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 SEED = 0
-IMAGE_MEAN, IMAGE_STD = [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]
 
 
 @dataclass(frozen=True)
@@ -132,7 +131,7 @@ def _qwen_processor(proc_cls, template, patch=14):
                            "vision_bos_token": "<|vision_start|>", "vision_eos_token": "<|vision_end|>"})
     side = patch * 2  # one merged token is 2x2 patches: images become 2x2 to 4x4 merged tokens
     image = Qwen2VLImageProcessorPil(size={"shortest_edge": (2 * side) ** 2, "longest_edge": (4 * side) ** 2},
-                                     patch_size=patch, merge_size=2, image_mean=IMAGE_MEAN, image_std=IMAGE_STD)
+                                     patch_size=patch, merge_size=2)
     return tok, processor(proc_cls, image_processor=image, tokenizer=tok, chat_template=template)
 
 
@@ -169,8 +168,7 @@ def llava():
     from transformers import CLIPImageProcessorPil, LlavaConfig, LlavaForConditionalGeneration, LlavaProcessor
 
     tok = tokenizer(["<image>"], unk="<unk>", named={"image_token": "<image>"}, add_bos=True)
-    image = CLIPImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32},
-                                  image_mean=IMAGE_MEAN, image_std=IMAGE_STD)
+    image = CLIPImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
     proc = LlavaProcessor(image_processor=image, tokenizer=tok, patch_size=8, vision_feature_select_strategy="default",
                           num_additional_image_tokens=1, chat_template=LLAVA_TEMPLATE)
     cfg = LlavaConfig(
@@ -228,7 +226,8 @@ def internvl():
                            "context_image_token": "<IMG_CONTEXT>", "video_token": "<video>"})
     # 32 px tiles of 8 px patches, pixel-shuffled by 0.5: 4 tokens a tile; up to 2 tiles plus the thumbnail
     image = GotOcr2ImageProcessorPil(size={"height": 32, "width": 32}, crop_to_patches=True, min_patches=1,
-                                     max_patches=2, image_mean=IMAGE_MEAN, image_std=IMAGE_STD)
+                                     max_patches=2, image_mean=[0.485, 0.456, 0.406],  # ImageNet's, as InternVL
+                                     image_std=[0.229, 0.224, 0.225])
     proc = processor(InternVLProcessor, image_processor=image, tokenizer=tok, image_seq_length=4,
                      chat_template=INTERNVL_TEMPLATE)
     cfg = InternVLConfig(
@@ -254,7 +253,7 @@ def llava_next():
 
     tok = tokenizer(["<image>"], unk="<unk>", named={"image_token": "<image>"}, add_bos=True)
     image = LlavaNextImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32},
-                                       image_grid_pinpoints=GRID, image_mean=IMAGE_MEAN, image_std=IMAGE_STD)
+                                       image_grid_pinpoints=GRID)
     proc = LlavaNextProcessor(image_processor=image, tokenizer=tok, patch_size=8,
                               vision_feature_select_strategy="default", num_additional_image_tokens=1,
                               chat_template=LLAVA_NEXT_TEMPLATE)
@@ -281,8 +280,7 @@ def llava_onevision():
 
     tok = tokenizer(["<|im_start|>", "<|im_end|>", "<image>", "<video>"], bos=None, eos="<|im_end|>",
                     pad="<|endoftext|>", named={"image_token": "<image>", "video_token": "<video>"})
-    image = LlavaOnevisionImageProcessorPil(size={"height": 32, "width": 32}, image_grid_pinpoints=GRID,
-                                            image_mean=IMAGE_MEAN, image_std=IMAGE_STD)
+    image = LlavaOnevisionImageProcessorPil(size={"height": 32, "width": 32}, image_grid_pinpoints=GRID)
     proc = processor(LlavaOnevisionProcessor, image_processor=image, tokenizer=tok, num_image_tokens=16,
                      vision_feature_select_strategy="full", chat_template=ONEVISION_TEMPLATE)
     cfg = LlavaOnevisionConfig(vision_config=SIGLIP_32, text_config=text_cfg("qwen2", tok),
@@ -306,8 +304,7 @@ def _idefics3_parts(image_cls):
                     named={"image_token": "<image>", "fake_image_token": "<fake_token_around_image>",
                            "global_image_token": "<global-img>", "end_of_utterance_token": "<end_of_utterance>"})
     # images resized to a 64 px long side, split into 32 px tiles plus a 32 px global view
-    image = image_cls(size={"longest_edge": 64}, max_image_size={"longest_edge": 32}, do_image_splitting=True,
-                      image_mean=IMAGE_MEAN, image_std=IMAGE_STD)
+    image = image_cls(size={"longest_edge": 64}, max_image_size={"longest_edge": 32}, do_image_splitting=True)
     vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2, image_size=32,
                   patch_size=8)
     return tok, image, vision
@@ -386,7 +383,7 @@ def gemma3():
                     bos="<bos>", eos="<end_of_turn>",
                     named={"boi_token": "<start_of_image>", "eoi_token": "<end_of_image>",
                            "image_token": "<image_soft_token>"})
-    image = Gemma3ImageProcessorPil(size={"height": 32, "width": 32}, image_mean=IMAGE_MEAN, image_std=IMAGE_STD)
+    image = Gemma3ImageProcessorPil(size={"height": 32, "width": 32})
     proc = Gemma3Processor(image_processor=image, tokenizer=tok, image_seq_length=4, chat_template=GEMMA3_TEMPLATE)
     boi, eoi, soft = ids(tok, "<start_of_image>", "<end_of_image>", "<image_soft_token>")
     cfg = Gemma3Config(text_config=text_cfg("gemma3_text", tok, sliding_window=16, layer_types=[
@@ -401,7 +398,7 @@ def paligemma():
                               SiglipImageProcessorPil)
 
     tok = tokenizer(["<image>"], bos="<bos>", eos="<eos>", named={"image_token": "<image>"})
-    image = SiglipImageProcessorPil(size={"height": 32, "width": 32}, image_mean=IMAGE_MEAN, image_std=IMAGE_STD)
+    image = SiglipImageProcessorPil(size={"height": 32, "width": 32})
     image.image_seq_length = 16  # (32 / 8) ** 2 patches, each one image token
     proc = PaliGemmaProcessor(image_processor=image, tokenizer=tok)  # no chat template: PaliGemma has none
     cfg = PaliGemmaConfig(vision_config=dict(SIGLIP_32, projection_dim=64), text_config=text_cfg("gemma2", tok),
@@ -424,8 +421,7 @@ def mllama():
     tok = tokenizer(["<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>", "<|image|>", "<|python_tag|>"],
                     bos="<|begin_of_text|>", eos="<|eot_id|>", pad="<|finetune_right_pad_id|>",
                     named={"image_token": "<|image|>"})
-    image = MllamaImageProcessorPil(size={"height": 28, "width": 28}, max_image_tiles=2, image_mean=IMAGE_MEAN,
-                                    image_std=IMAGE_STD)
+    image = MllamaImageProcessorPil(size={"height": 28, "width": 28}, max_image_tiles=2)
     proc = MllamaProcessor(image_processor=image, tokenizer=tok, chat_template=MLLAMA_TEMPLATE)
     cfg = MllamaConfig(
         vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_global_layers=1,
