@@ -89,30 +89,37 @@ def main():
         print(f"model {model_path.name} on {device} ({hardware}), {args.dtype}, max_new_tokens "
               f"{args.max_new_tokens}, {len(messages)} prompts; torch {torch.__version__}, "
               f"transformers {transformers.__version__}")
-        model.generate_batch(messages[:2])  # warm-up: first-call allocations and kernel choice
-        reference = None
-        print(f"{'batch size':>10} {'seconds':>8} {'samples/s':>10} {'speed-up':>9}  same answers as batch size 1")
-        first_rate = None
-        for bs in [int(b) for b in args.batch_sizes.split(",")]:
-            times = []
-            for _ in range(args.repeat):  # the fastest pass: the others were slowed by something else
-                if device.startswith("cuda"):
-                    torch.cuda.synchronize()
-                t0 = time.perf_counter()
-                answers = []
-                for start in range(0, len(messages), bs):
-                    answers += model.generate_batch(messages[start:start + bs])
-                if device.startswith("cuda"):
-                    torch.cuda.synchronize()
-                times.append(time.perf_counter() - t0)
-            seconds = min(times)
-            rate = len(messages) / seconds
-            first_rate = first_rate or rate
-            if reference is None:
-                reference = answers
-            same = sum(a == b for a, b in zip(answers, reference))
-            print(f"{bs:>10} {seconds:>8.2f} {rate:>10.1f} {rate / first_rate:>8.1f}x  {same}/{len(messages)}")
+        measure(model, messages, [int(b) for b in args.batch_sizes.split(",")], args.repeat)
 
+
+def measure(model, messages: list, batch_sizes: list[int], repeat: int) -> None:
+    """Print seconds, samples/s and speed-up per batch size, and how many answers equal the first's."""
+    import torch
+
+    device = model.device
+    model.generate_batch(messages[:2])  # warm-up: first-call allocations and kernel choice
+    reference = None
+    print(f"{'batch size':>10} {'seconds':>8} {'samples/s':>10} {'speed-up':>9}  same answers as batch size 1")
+    first_rate = None
+    for bs in batch_sizes:
+        times = []
+        for _ in range(repeat):  # the fastest pass: the others were slowed by something else
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            answers = []
+            for start in range(0, len(messages), bs):
+                answers += model.generate_batch(messages[start:start + bs])
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            times.append(time.perf_counter() - t0)
+        seconds = min(times)
+        rate = len(messages) / seconds
+        first_rate = first_rate or rate
+        if reference is None:
+            reference = answers
+        same = sum(a == b for a, b in zip(answers, reference))
+        print(f"{bs:>10} {seconds:>8.2f} {rate:>10.1f} {rate / first_rate:>8.1f}x  {same}/{len(messages)}")
 
 if __name__ == "__main__":
     main()

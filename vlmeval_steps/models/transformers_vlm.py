@@ -1,12 +1,28 @@
-"""A local checkpoint through transformers: AutoModelForImageTextToText + AutoProcessor + chat template."""
+"""A local checkpoint through transformers: AutoModelForImageTextToText + AutoProcessor + chat template.
+
+Proven on a tiny offline checkpoint of each architecture in PROVEN_ARCHITECTURES (tests/tiny_vlms.py,
+tests/test_tiny_vlms.py). Two things differ between them and are handled without per-family code:
+a processor without a chat template (PaliGemma) gets the texts after one image token per image, and
+a processor whose mandatory video processor needs torchvision loads without it (images only).
+"""
 from __future__ import annotations
 
+import contextlib
+import inspect
+import json
 import os
+from pathlib import Path
 
 from PIL import Image
 
 from .base import BaseModel
 
+#: config.json model_types run by tests/test_tiny_vlms.py (which checks this list against its table)
+PROVEN_ARCHITECTURES = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "internvl", "llava", "llava_next", "llava_onevision",
+                        "idefics3", "smolvlm", "gemma3", "paligemma", "mllama")
+#: never the network: a model_path is a folder or a hub id already in the local cache (HF_HUB_OFFLINE is
+#: read when huggingface_hub is imported, which may have happened before this adapter sets it)
+LOCAL = {"local_files_only": True}
 GENERATION_KEYS = ("max_new_tokens", "do_sample", "temperature", "top_p", "top_k", "num_beams",
                    "repetition_penalty")
 
@@ -24,6 +40,86 @@ def load_image(path: str) -> Image.Image:
         return im.convert("RGB")  # upstream dumps RGB PNGs; we keep the raw file and convert here
 
 
+def load_processor(model_path: str, trust_remote_code: bool = False):
+    """AutoProcessor; without torchvision, the same processor with no video processor (images only).
+
+    transformers makes a video processor mandatory for Qwen2-VL, Qwen2.5-VL, Qwen3-VL, InternVL,
+    LLaVA-OneVision and SmolVLM, and its video processors need torchvision, which image benchmarks
+    never use: so a machine without torchvision still runs them on images.
+    """
+    from transformers import AutoProcessor
+    from transformers.utils import is_torchvision_available
+
+    try:
+        return AutoProcessor.from_pretrained(model_path, trust_remote_code=trust_remote_code, **LOCAL)
+    except (ImportError, OSError) as err:  # the video processor: needs torchvision, or its config is absent
+        if is_torchvision_available():
+            raise
+        try:
+            return images_only_processor(model_path, trust_remote_code)
+        except Exception:
+            raise err from None
+
+
+def _json(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+class NoVideoProcessor:
+    """In place of a video processor that needs torchvision: image inputs never call it."""
+    num_frames = fps = None  # read by SmolVLM's apply_chat_template even for images
+
+    def __call__(self, *args, **kwargs):
+        raise ImportError("videos need torchvision (pip install torchvision)")
+
+
+@contextlib.contextmanager
+def no_video_processor_allowed():
+    from transformers.processing_utils import ProcessorMixin
+
+    check = ProcessorMixin.check_argument_for_proper_class
+
+    def lenient(self, name, argument):
+        if name == "video_processor" and (argument is None or isinstance(argument, NoVideoProcessor)):
+            return None
+        return check(self, name, argument)
+
+    ProcessorMixin.check_argument_for_proper_class = lenient
+    try:
+        yield
+    finally:
+        ProcessorMixin.check_argument_for_proper_class = check
+
+
+def images_only_processor(model_path: str, trust_remote_code: bool):
+    import transformers
+    from transformers import AutoImageProcessor, AutoTokenizer
+
+    folder = Path(model_path)
+    if not folder.is_dir():  # a hub id: its copy in the local cache
+        from huggingface_hub import snapshot_download
+
+        folder = Path(snapshot_download(model_path, local_files_only=True))
+    settings = _json(folder / "processor_config.json")
+    # where checkpoints name their processor: transformers 5's processor_config.json, older ones'
+    # preprocessor_config.json (Qwen2-VL on the hub), or the tokenizer's config
+    name = next((n for n in (_json(folder / f).get("processor_class") for f in (
+        "processor_config.json", "preprocessor_config.json", "tokenizer_config.json")) if n), None)
+    cls = getattr(transformers, name or "", None)
+    if cls is None or "video_processor" not in cls.get_attributes():
+        raise ImportError(f"{model_path}: no processor with a video processor to leave out ({name})")
+    tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code, **LOCAL)
+    template = folder / "chat_template.jinja"
+    chat_template = (template.read_text() if template.is_file()
+                     else _json(folder / "chat_template.json").get("chat_template") or tokenizer.chat_template)
+    accepted = inspect.signature(cls.__init__).parameters
+    kwargs = {k: v for k, v in settings.items() if k in accepted and k not in ("image_processor", "tokenizer")}
+    image_processor = AutoImageProcessor.from_pretrained(folder, trust_remote_code=trust_remote_code, **LOCAL)
+    with no_video_processor_allowed():
+        return cls(image_processor=image_processor, tokenizer=tokenizer, video_processor=NoVideoProcessor(),
+                   chat_template=chat_template, **kwargs)
+
+
 class TransformersVLM(BaseModel):
     INTERLEAVE = True
     EXTRA_SETTINGS = GENERATION_KEYS  # what **generation may hold (checked before a run: names_check.py)
@@ -31,14 +127,14 @@ class TransformersVLM(BaseModel):
     def __init__(self, model_path: str, device: str = "auto", dtype: str = "auto", system_prompt: str | None = None,
                  trust_remote_code: bool = False, max_new_tokens: int = 512, do_sample: bool = False, **generation):
         import torch
-        from transformers import AutoModelForImageTextToText, AutoProcessor
+        from transformers import AutoModelForImageTextToText
 
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         self.device = resolve_device(device)
         torch_dtype = dtype if dtype == "auto" else getattr(torch, dtype)
-        self.processor = AutoProcessor.from_pretrained(model_path, trust_remote_code=trust_remote_code)
+        self.processor = load_processor(model_path, trust_remote_code)
         self.model = AutoModelForImageTextToText.from_pretrained(
-            model_path, dtype=torch_dtype, trust_remote_code=trust_remote_code).to(self.device).eval()
+            model_path, dtype=torch_dtype, trust_remote_code=trust_remote_code, **LOCAL).to(self.device).eval()
         unknown = set(generation) - set(GENERATION_KEYS)
         if unknown:
             raise ValueError(f"TransformersVLM: unknown generation settings {sorted(unknown)}; "
@@ -61,6 +157,25 @@ class TransformersVLM(BaseModel):
             conv.insert(0, {"role": "system", "content": [{"type": "text", "text": self.system_prompt}]})
         return conv
 
+    def inputs(self, messages: list):
+        """The processor's tensors for a batch of messages, on the model's device."""
+        tok = getattr(self.processor, "tokenizer", None)
+        if tok is not None:
+            tok.padding_side = "left"  # generation appends on the right, so pad on the left
+        padding = {"padding": True} if len(messages) > 1 else {}
+        if getattr(self.processor, "chat_template", None) is None:
+            # no chat template (PaliGemma): an image token per image, then the texts; the processor expands them
+            images = [[load_image(i["value"]) for i in m if i["type"] == "image"] for m in messages]
+            token = getattr(self.processor, "image_token", "<image>")
+            texts = [token * len(im) + "\n".join(([self.system_prompt] if self.system_prompt else [])
+                                                   + [i["value"] for i in m if i["type"] == "text"])
+                     for m, im in zip(messages, images)]
+            return self.processor(text=texts, images=images if any(images) else None, return_tensors="pt",
+                                  **padding).to(self.device)
+        return self.processor.apply_chat_template(
+            [self.conversation(m) for m in messages], add_generation_prompt=True, tokenize=True, return_dict=True,
+            return_tensors="pt", processor_kwargs=padding).to(self.device)
+
     def generate_inner(self, message, dataset=None) -> str:
         return self.generate_batch_inner([message])[0]
 
@@ -72,13 +187,7 @@ class TransformersVLM(BaseModel):
     def generate_batch_inner(self, messages: list) -> list[str]:
         import torch
 
-        convs = [self.conversation(m) for m in messages]
-        tok = getattr(self.processor, "tokenizer", None)
-        if tok is not None:
-            tok.padding_side = "left"  # generation appends on the right, so pad on the left
-        inputs = self.processor.apply_chat_template(
-            convs, add_generation_prompt=True, tokenize=True, return_dict=True, return_tensors="pt",
-            processor_kwargs={"padding": True} if len(convs) > 1 else {}).to(self.device)
+        inputs = self.inputs(messages)
         with torch.inference_mode():
             out = self.model.generate(**inputs, **self.generation)
         tail = out[:, inputs["input_ids"].shape[1]:]
