@@ -207,6 +207,22 @@ def qwen3_vl():
     return seeded(Qwen3VLForConditionalGeneration, cfg, tok), proc
 
 
+def qwen3_vl_moe():
+    from transformers import Qwen3VLMoeConfig, Qwen3VLMoeForConditionalGeneration, Qwen3VLProcessor
+
+    tok, proc = _qwen_processor(Qwen3VLProcessor, QWEN3_VL_TEMPLATE, patch=16)
+    cfg = Qwen3VLMoeConfig(  # Qwen3-VL with mixture-of-experts MLPs: 4 experts, 2 per token
+        text_config=text_cfg("qwen3_vl_moe_text", tok, moe_intermediate_size=32, num_local_experts=4,
+                             num_experts_per_tok=2, decoder_sparse_step=1, rope_parameters=dict(
+                                 rope_type="default", rope_theta=10000.0, mrope_section=[2, 3, 3],
+                                 mrope_interleaved=True)),
+        vision_config=dict(depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=64,
+                           patch_size=16, spatial_merge_size=2, temporal_patch_size=2, num_position_embeddings=64,
+                           deepstack_visual_indexes=[0]),
+        **_qwen_ids(tok))
+    return seeded(Qwen3VLMoeForConditionalGeneration, cfg, tok), proc
+
+
 # ---------------------------------------------------------------- InternVL2 / 2.5 / 3 (-hf)
 INTERNVL_TEMPLATE = (  # OpenGVLab/InternVL*-hf (transformers' conversion script): ChatML, an image a line
     "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n'}}{% if message['content'] is string %}"
@@ -437,6 +453,7 @@ TINY_VLMS: dict[str, TinyVLM] = {t.model_type: t for t in [
     TinyVLM("qwen2_vl", qwen2_vl, "<|im_start|>assistant\n", prompt="qwen2_vl"),
     TinyVLM("qwen2_5_vl", qwen2_5_vl, "<|im_start|>assistant\n", prompt="qwen2_vl"),
     TinyVLM("qwen3_vl", qwen3_vl, "<|im_start|>assistant\n", prompt="qwen2_vl"),
+    TinyVLM("qwen3_vl_moe", qwen3_vl_moe, "<|im_start|>assistant\n", prompt="qwen2_vl"),
     TinyVLM("internvl", internvl, "<|im_start|>assistant\n", prompt="internvl"),
     TinyVLM("llava", llava, "ASSISTANT:"),
     TinyVLM("llava_next", llava_next, "ASSISTANT:"),

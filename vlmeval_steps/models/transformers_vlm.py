@@ -18,8 +18,8 @@ from PIL import Image
 from .base import BaseModel
 
 #: config.json model_types run by tests/test_tiny_vlms.py (which checks this list against its table)
-PROVEN_ARCHITECTURES = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "internvl", "llava", "llava_next", "llava_onevision",
-                        "idefics3", "smolvlm", "gemma3", "paligemma", "mllama")
+PROVEN_ARCHITECTURES = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "internvl", "llava", "llava_next",
+                        "llava_onevision", "idefics3", "smolvlm", "gemma3", "paligemma", "mllama")
 #: never the network: a model_path is a folder or a hub id already in the local cache (HF_HUB_OFFLINE is
 #: read when huggingface_hub is imported, which may have happened before this adapter sets it)
 LOCAL = {"local_files_only": True}
