@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from ..errors import InputError
 from .base import ImageBaseDataset
 from .caption import ImageCaptionDataset
+from .documents import DUDE, MMLongBenchDoc, SlideVQA
 from .judged import MathVista, MMVet
 from .judged_open import LLaVABench, MathVision
 from .mmdu import MMDUDataset
@@ -38,6 +39,9 @@ CLASSES: dict[str, type[ImageBaseDataset]] = {
     "MathVision": MathVision,
     "LLaVABench": LLaVABench,
     "MMDUDataset": MMDUDataset,
+    "DUDE": DUDE,
+    "SlideVQA": SlideVQA,
+    "MMLongBenchDoc": MMLongBenchDoc,
 }
 #: the class a custom dataset of a given type gets
 TYPE_CLASSES = {"MCQ": "ImageMCQDataset", "Y/N": "ImageYORNDataset", "VQA": "ImageVQADataset"}
@@ -290,6 +294,13 @@ REGISTERED: dict[str, DatasetInfo] = dict([
     _entry("LLaVABench", "LLaVABench", f"{VLMEVAL}/LLaVABench.tsv", "d382a093f749a697820d3dadd61c8428"),
     # multi-turn: each turn answered with the conversation so far, each turn graded by the judge
     _entry("MMDU", "MMDUDataset", f"{VLMEVAL}/MMDU.tsv", "848b635a88a078f49aebcc6e39792061"),
+    # multi-page documents (dude.py, slidevqa.py, mmlongbenchdoc.py): pages laid out per model (one image per
+    # page for API models, concatenated for local ones), the judge extracts every answer, rules score it
+    _entry("DUDE", "DUDE", f"{VLMEVAL}/DUDE.tsv", "130d860d08206e1e407cd77150c10d88"),
+    _entry("DUDE_MINI", "DUDE", f"{VLMEVAL}/DUDE_MINI.tsv", "e0c0d998114f0cca7516d12039d2b538"),
+    _entry("SLIDEVQA", "SlideVQA", f"{VLMEVAL}/SLIDEVQA.tsv", "5e822c2f800e94c1e23badfd478326b6"),
+    _entry("SLIDEVQA_MINI", "SlideVQA", f"{VLMEVAL}/SLIDEVQA_MINI.tsv", "6d9a8d8814fa5b7669deb2af3a3208eb"),
+    _entry("MMLongBench_DOC", "MMLongBenchDoc", f"{VLMEVAL}/MMLongBench_DOC.tsv", "75f5d29965d0db68254993f6170da7c2"),
 ])
 
 
