@@ -142,6 +142,8 @@ def render_pdf(pdf: bytes, where: str) -> list[bytes]:
     except (RuntimeError, ValueError) as exc:  # pymupdf's FileDataError is a RuntimeError
         raise InputError(f"{where}: the image cell is not a readable PDF ({type(exc).__name__}: {exc}). "
                          "DUDE and MMLongBench_DOC hold one base64 PDF per row; fix or drop this row.") from exc
+    if not pages:
+        raise InputError(f"{where}: the PDF in the image cell has no pages; fix or drop this row.")
     return pages
 
 
