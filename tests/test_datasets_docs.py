@@ -349,3 +349,36 @@ def test_registry_and_classes():
         assert CLASSES[cls].JUDGE_REQUIRED and CLASSES[cls].DEFAULT_JUDGE == "gpt-4o"
     assert REGISTERED["MMLongBench_DOC"].md5 == "75f5d29965d0db68254993f6170da7c2"
     json.dumps(REGISTERED["DUDE"].to_dict())
+
+
+@pytest.mark.slow
+def test_a_local_and_an_api_model_end_to_end(workflow, openai_server):
+    """DUDE_MINI through Snakemake with a limit: the demo model (local: pages concatenated) and the demo
+    model behind the loopback server (API: one image per page) read different prompt files."""
+    from vlmeval_steps.fileio import md5_of
+
+    path = workflow.root / "demo" / "DUDE_MINI.tsv"
+    dude_tsv(path, n_pages=3)
+    cfg = workflow.config()
+    cfg["custom_datasets"]["DUDE_MINI"] = {"url": "demo/DUDE_MINI.tsv", "md5": md5_of(path), "class": "DUDE"}
+    cfg["custom_models"] = {"TinyAPI": {"class": "OpenAIAPI", "model": openai_server.model,
+                                        "api_base": openai_server.base_url, "max_tokens": 8, "temperature": 0,
+                                        "img_size": -1, "nproc": 2, "retry": 2, "wait": 0.2}}
+    cfg["models"] = ["TinyLLaVA-Demo", "TinyAPI"]
+    cfg["datasets"] = ["DUDE_MINI"]
+    cfg["limit"] = 2
+    cfg["judge"] = {"model": openai_server.model, "name": "tiny", "api_base": openai_server.base_url,
+                    "max_tokens": 8, "keep_failed": True}
+    workflow.write_config(cfg)
+    workflow.snakemake(*[f"results/{m}/DUDE_MINI_limit2_acc.csv" for m in cfg["models"]])
+    prompts = workflow.root / "resources/prompts/DUDE_MINI_limit2"
+    assert sorted(p.name for p in prompts.iterdir()) == ["default__concat5x2.jsonl", "default__pages.jsonl"]
+    local = [r["message"] for r in read_jsonl(prompts / "default__concat5x2.jsonl")]
+    api = [r["message"] for r in read_jsonl(prompts / "default__pages.jsonl")]
+    assert [len(images_of(m)) for m in api] == [3, 3] and [len(images_of(m)) for m in local] == [3, 3]
+    assert images_of(api[0])[0] != images_of(local[0])[0]  # pages vs 2-column tiles (ceil(3/5) = 1 page each)
+    for model, layout in (("TinyLLaVA-Demo", "default__concat5x2"), ("TinyAPI", "default__pages")):
+        out = workflow.root / f"results/{model}"
+        assert json.loads((out / "DUDE_MINI_limit2_provenance.json").read_text())["prompt_id"] == layout
+        table = read_csv(out / "DUDE_MINI_limit2_tiny_score.csv")
+        assert table["category"].tolist() == ["anls"] and table["num"].tolist() == [2]
