@@ -268,6 +268,8 @@ def test_dude_anls_table(tmp_path):
     assert table["avg_score"][0] == pytest.approx((1 + 0.75 + 1 + 0 + 0) / 5)
     rows_out = pd.read_excel(tmp_path / "out/DUDE_gpt-4o.xlsx")
     assert rows_out["score"].tolist() == pytest.approx([1, 0.75, 1, 0, 0])
+    # the per-row outcomes the summary's intervals resample: the same scores
+    assert read_csv(tmp_path / "out/DUDE_rows.csv")["score"].tolist() == pytest.approx([1, 0.75, 1, 0, 0])
 
 
 def test_slidevqa_anls_em_f1_table(tmp_path):
@@ -286,6 +288,7 @@ def test_slidevqa_anls_em_f1_table(tmp_path):
     assert table["avg"].tolist() == pytest.approx([(1 + 7 / 11 + 0 + 1 + 2 / 3) / 5, 2 / 5, (1 + 0.8 + 0 + 1 + 1) / 5])
     rows_out = pd.read_excel(tmp_path / "out/SLIDEVQA_MINI_gpt-4o.xlsx")
     assert rows_out["pred"].fillna("").tolist()[2] == ""
+    assert read_csv(tmp_path / "out/SLIDEVQA_MINI_rows.csv")["score"].tolist() == [1, 0, 0, 1, 0]  # EM
 
 
 def test_mmlongbench_table_by_answer_format(tmp_path):

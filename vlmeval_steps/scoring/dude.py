@@ -45,3 +45,17 @@ def score(data: pd.DataFrame, extracted: pd.DataFrame, dataset_name: str = "DUDE
         scores.append(anls_compute(answer_text(answer).lower(), pred.lower()))
     table = pd.DataFrame({"category": ["anls"], "num": [len(df)], "avg_score": [sum(scores) / len(df)]})
     return {"acc": table, "{judge}_score": table, "{judge}.xlsx": rows_table(df, ext, {"score": scores})}
+
+
+def outcomes(tables: dict, dataset_name: str):
+    """Per-row outcomes (stats/outcomes.py): each question's ANLS, in % (the table's avg_score)."""
+    return row_outcomes(tables, "score")
+
+
+def row_outcomes(tables: dict, column: str):
+    from .rows import accuracy
+
+    df = tables["{judge}.xlsx"]
+    scores = [float(s) for s in df[column]]
+    return accuracy(df, df["index"], scores, 100.0, "question", binary=all(s in (0.0, 1.0) for s in scores),
+                    extracted="pred")

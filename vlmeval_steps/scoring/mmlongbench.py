@@ -197,3 +197,10 @@ def rows_table(df: pd.DataFrame, ext: list[dict], columns: dict) -> pd.DataFrame
     for name, values in columns.items():
         rows[name] = values
     return rows
+
+
+def outcomes(tables: dict, dataset_name: str):
+    """Per-row outcomes (stats/outcomes.py): each question's score in % (overall_acc)."""
+    from .dude import row_outcomes
+
+    return row_outcomes(tables, "score")

@@ -45,3 +45,10 @@ def score(data: pd.DataFrame, extracted: pd.DataFrame, dataset_name: str = "SLID
                           "avg": [sum(anls) / n, sum(em) / n, sum(f1) / n]})
     rows = rows_table(df, ext, {"anls": anls, "em": em, "f1": f1})
     return {"acc": table, "{judge}_score": table, "{judge}.xlsx": rows}
+
+
+def outcomes(tables: dict, dataset_name: str):
+    """Per-row outcomes (stats/outcomes.py): exact matches in % (the summary's main metric, EM)."""
+    from .dude import row_outcomes
+
+    return row_outcomes(tables, "em")
