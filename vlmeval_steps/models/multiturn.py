@@ -5,8 +5,8 @@ Turn i is answered with the conversation so far: the user turns and the model's 
 answers (never the reference answers). A model with its own `chat_inner` gets that history through
 `chat` (upstream's interface; an API model's chat returns (answer, ok, info), as its generate does,
 and sends the turns as role-tagged messages: models/openai_api.py). A model without one (upstream
-asserts one) gets the history concatenated into one message: each user turn's items, then the model's answer to it as a text
-item, then the current user turn. A turn that raises is answered FAIL_MSG + the error, as upstream.
+asserts one) gets the history concatenated into one message: each user turn's items, then the
+model's answer to it as a text item, then the current user turn. A turn that raises is answered FAIL_MSG + the error, as upstream.
 The row's prediction is str(list of the turns' answers), as upstream stores it.
 """
 from __future__ import annotations
