@@ -131,13 +131,17 @@ def test_pdf_pages_one_image_per_page_for_api_models(tmp_path):
 def test_pages_are_jpeg_of_the_144_dpi_render(tmp_path):
     import pymupdf
 
-    b64 = pdf_b64(2)
-    with pymupdf.open(stream=base64.b64decode(b64), filetype="pdf") as doc:
+    doc = pymupdf.open()
+    for i in range(2):
+        doc.new_page(width=200, height=120).insert_text((10, 40), f"Page {i}: anti-aliased text")
+    data = doc.tobytes()
+    # upstream's path: the pixmap as PNG, opened by PIL, encoded by encode_image_to_base64
+    with pymupdf.open(stream=data, filetype="pdf") as doc:
         png = doc[1].get_pixmap(dpi=144).tobytes(output="png")
     with Image.open(io.BytesIO(png)) as im:
         buf = io.BytesIO()
         im.save(buf, format="JPEG")  # upstream's encode_image_to_base64: JPEG, Pillow's default quality
-    assert doc_pages.render_pdf(base64.b64decode(b64), "x")[1] == buf.getvalue()
+    assert doc_pages.render_pdf(data, "x")[1] == buf.getvalue()
 
 
 def test_small_pages_are_scaled_up_as_upstream_encodes_them():

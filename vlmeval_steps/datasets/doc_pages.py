@@ -128,6 +128,17 @@ def upstream_jpeg(img: Image.Image) -> bytes:
     return data
 
 
+def _pixmap_image(pix) -> Image.Image:
+    """The pixmap as upstream's PIL image. Upstream round-trips it through PNG (lossless); reading the
+    samples gives the same pixels and mode without the PNG encode and decode (most of the time)."""
+    mode = {(1, 0): "L", (3, 0): "RGB", (4, 1): "RGBA"}.get((pix.n, int(bool(pix.alpha))))
+    if mode is None:
+        with Image.open(io.BytesIO(pix.tobytes(output="png"))) as im:
+            im.load()
+            return im
+    return Image.frombytes(mode, (pix.width, pix.height), pix.samples, "raw", mode, pix.stride)
+
+
 def render_pdf(pdf: bytes, where: str) -> list[bytes]:
     """Each page (at most 120) as upstream holds it before saving: JPEG bytes of the 144 dpi render."""
     import pymupdf
@@ -136,9 +147,7 @@ def render_pdf(pdf: bytes, where: str) -> list[bytes]:
     try:
         with pymupdf.open(stream=io.BytesIO(pdf), filetype="pdf") as doc:
             for i in range(min(len(doc), MAX_PAGES)):
-                pix = doc[i].get_pixmap(dpi=DPI)
-                with Image.open(io.BytesIO(pix.tobytes(output="png"))) as im:
-                    pages.append(upstream_jpeg(im))
+                pages.append(upstream_jpeg(_pixmap_image(doc[i].get_pixmap(dpi=DPI))))
     except (RuntimeError, ValueError) as exc:  # pymupdf's FileDataError is a RuntimeError
         raise InputError(f"{where}: the image cell is not a readable PDF ({type(exc).__name__}: {exc}). "
                          "DUDE and MMLongBench_DOC hold one base64 PDF per row; fix or drop this row.") from exc
@@ -201,18 +210,27 @@ def frame2img(paths: list[str], font, idx_start: int = 0) -> Image.Image:
     return canvas
 
 
+def _interval(n: int, concat_num: int, column_num: int) -> int:
+    """Pages per concatenated image, as concat_images batches them."""
+    if column_num == -1:
+        concat_num = 1
+        while n / concat_num > 20:  # at most 20 tiles per image
+            concat_num += 1
+    return max(math.ceil(n / concat_num), 1)
+
+
+def n_concat_images(n: int, concat_num: int, column_num: int) -> int:
+    return math.ceil(n / _interval(n, concat_num, column_num))
+
+
 def concat_images(paths: list[str], concat_num: int = 1, column_num: int = 1) -> list[Image.Image]:
     """Upstream's concat_images: the pages in `ceil(n / concat_num)`-page batches, each batch one image."""
     out = []
+    interval = _interval(len(paths), concat_num, column_num)
     if column_num == -1:
-        max_concat = 1
-        while len(paths) / max_concat > 20:  # at most 20 tiles per image
-            max_concat += 1
-        interval = max(math.ceil(len(paths) / max_concat), 1)
         for i in range(0, len(paths), interval):
             out.append(frame2img(paths[i:i + interval], font=_font(), idx_start=i))
         return out
-    interval = max(math.ceil(len(paths) / concat_num), 1)
     for i in range(0, len(paths), interval):
         batch = [Image.open(p) for p in paths[i:i + interval]]
         rows = len(batch) if column_num == 1 else (len(batch) - 1) // column_num + 1

@@ -140,14 +140,17 @@ class DocPagesDataset(JudgeOnlyDataset):
         # upstream names them after the first page; the digest keeps two documents' images apart
         stem = ("_".join(first.split("_")[:-1]) or Path(first).stem) + "_" + \
             hashlib.sha256("\0".join(pages).encode()).hexdigest()[:8]
-        images = doc_pages.concat_images(pages, concat_num, column_num)
+        count = doc_pages.n_concat_images(len(pages), concat_num, column_num)
         if column_num == -1 and self.FRAMES_FIRST_ONLY:
-            images = images[:1]
-        out = []
-        for i, image in enumerate(images):
-            name = f"{stem}_concat_all_{i}.jpg" if column_num == -1 else f"{stem}_concat{concat_num}_{i}.jpg"
-            out.append(_store(folder, name, doc_pages.upstream_jpeg(image), f"row index={line['index']}").path)
-        return out
+            count = 1
+        names = [f"{stem}_concat_all_{i}.jpg" if column_num == -1 else f"{stem}_concat{concat_num}_{i}.jpg"
+                 for i in range(count)]
+        where = f"row index={line['index']}"
+        paths = [folder.join(n, where) for n in names]
+        if all(p.is_file() for p, _ in paths):  # written before (files are renamed into place whole), as upstream
+            return [shown for _, shown in paths]
+        images = doc_pages.concat_images(pages, concat_num, column_num)[:count]
+        return [_store(folder, n, doc_pages.upstream_jpeg(image), where).path for n, image in zip(names, images)]
 
     # ----- judge-extract and score ------------------------------------------------------------
     def extract(self, data: pd.DataFrame, judge=None) -> list[dict]:
