@@ -160,7 +160,10 @@ def render_pdf(pdf: bytes, where: str) -> list[bytes]:
 def _font():
     # upstream downloads SimHei.ttf and falls back to Pillow's default font at size 40 when it cannot
     # (this machine has no route to it): we always use the fallback (README: deviations)
-    return ImageFont.load_default(size=40)
+    try:
+        return ImageFont.load_default(size=40)
+    except TypeError:  # Pillow < 10.1 has only its small bitmap font
+        return ImageFont.load_default()
 
 
 def frame2img(paths: list[str], font, idx_start: int = 0) -> Image.Image:
