@@ -217,6 +217,9 @@ def test_a_bad_pdf_and_a_missing_column_are_named(tmp_path):
                                           question="Q", answer="a")])
     with pytest.raises(InputError, match=r"row index=1: .*not a readable PDF"):
         build(tmp_path, "DUDE", tmp_path / "bad.tsv", "default__pages")
+    write_tsv(tmp_path / "ref.tsv", [dict(index=1, image="99", image_path="p_0.png", question="Q", answer="a")])
+    with pytest.raises(InputError, match=r"row index=1: image refers to index '99', which has no image"):
+        build(tmp_path, "DUDE", tmp_path / "ref.tsv", "default__pages")
     write_tsv(tmp_path / "nopath.tsv", [dict(index=1, image=pdf_b64(1), question="Q", answer="a")])
     with pytest.raises(InputError, match=r"missing required column\(s\) \['image_path'\].*DUDE"):
         build(tmp_path, "DUDE", tmp_path / "nopath.tsv", "default__pages")

@@ -35,7 +35,7 @@ def _page_names(image_path, where: str) -> list[str]:
     if isinstance(image_path, list) and image_path:
         return [str(p) for p in image_path[:doc_pages.MAX_PAGES]]
     raise InputError(f"{where}: 'image_path' must name the row's page files (a list such as "
-                     "\"['doc_0.png', 'doc_1.png']\"), found {image_path!r}.")
+                     f"\"['doc_0.png', 'doc_1.png']\"), found {image_path!r}.")
 
 
 def _store(folder: _Folder, name: str, source: bytes, where: str) -> ImageRef:
@@ -80,17 +80,20 @@ class DocPagesDataset(JudgeOnlyDataset):
             for line in meta.to_dict("records"):
                 index = str(line["index"])
                 where = f"{tsv}: row index={index}"
-                cell = reader.value(by_index[index])
-                if is_reference(cell):  # upstream: a short cell names the row whose image it shares
-                    target = by_key.get(cell)
-                    shared = reader.value(target) if target is not None else None
-                    if shared is None or is_reference(shared):
-                        raise InputError(f"{where}: image refers to index {cell!r}, which has no image.")
-                    cell = shared
-                if cls.PDF:
+
+                def cell(record=by_index[index], where=where):
+                    value = reader.value(record)
+                    if is_reference(value):  # upstream: a short cell names the row whose image it shares
+                        target = by_key.get(value)
+                        shared = reader.value(target) if target is not None else None
+                        if shared is None or is_reference(shared):
+                            raise InputError(f"{where}: image refers to index {value!r}, which has no image.")
+                        value = shared
+                    return value
+                if cls.PDF:  # the PDF is read only when its pages are not written yet
                     refs[index] = cls._pdf_pages(folder, cell, line, where, done)
                 else:
-                    refs[index] = cls._slide_pages(folder, cell, line, where)
+                    refs[index] = cls._slide_pages(folder, cell(), line, where)
         flush_to_disk(folder.root)
         return refs
 
@@ -105,7 +108,7 @@ class DocPagesDataset(JudgeOnlyDataset):
         if all(p.is_file() for p, _ in paths):  # upstream skips the PDF when every page file reads
             refs = [ImageRef(shown, file_digest(p)) for p, shown in paths]
         else:
-            pages = doc_pages.render_pdf(_b64decode(cell, where), where)
+            pages = doc_pages.render_pdf(_b64decode(cell(), where), where)
             # upstream zips the pages with the names: the shorter list decides
             refs = [_store(folder, n, page, where) for n, page in zip(names, pages)]
         done[key] = refs
