@@ -191,8 +191,9 @@ def score(data: pd.DataFrame, extracted: pd.DataFrame, dataset_name: str = "MMLo
 
 def rows_table(df: pd.DataFrame, ext: list[dict], columns: dict) -> pd.DataFrame:
     """Upstream's `{dataset}_{judge}.xlsx`: the prediction rows with the judge's res and log, pred, and scores."""
-    rows = df.drop(columns=["extracted"])
-    rows["res"] = [e.get("res", "") for e in ext]
+    rows = df.drop(columns=["extracted", "log"])
+    rows["res"] = [e.get("res", "") for e in ext]  # upstream's column order: res, log, pred, then the scores
+    rows["log"] = df["log"].tolist()
     rows["pred"] = [e.get("pred", "") for e in ext]
     for name, values in columns.items():
         rows[name] = values
