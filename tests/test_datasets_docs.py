@@ -392,3 +392,14 @@ def test_a_local_and_an_api_model_end_to_end(workflow, openai_server):
         assert json.loads((out / "DUDE_MINI_limit2_provenance.json").read_text())["prompt_id"] == layout
         table = read_csv(out / "DUDE_MINI_limit2_tiny_score.csv")
         assert table["category"].tolist() == ["anls"] and table["num"].tolist() == [2]
+
+
+def test_doc_pages_is_a_workflow_key_not_an_adapter_setting():
+    from vlmeval_steps.config import WORKFLOW_MODEL_KEYS
+    from vlmeval_steps.models import build_model
+    from vlmeval_steps.names_check import check_model_settings
+
+    spec = {"class": "OpenAIAPI", "model": "m", "api_base": "http://127.0.0.1:9/v1", "doc_pages": [1, 5]}
+    check_model_settings("M", spec, "test", WORKFLOW_MODEL_KEYS)  # accepted
+    model = build_model(spec)  # not passed on to the adapter (it would go into every request body)
+    assert "doc_pages" not in model.default_kwargs
