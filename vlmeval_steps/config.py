@@ -25,7 +25,7 @@ OPERATIONAL_KEYS = frozenset({
 })
 SECRET_KEYS = frozenset({"key", "api_key"})
 #: keys of a model entry that the workflow reads, beside the adapter's own settings
-WORKFLOW_MODEL_KEYS = OPERATIONAL_KEYS | {"class", "prompt"}
+WORKFLOW_MODEL_KEYS = OPERATIONAL_KEYS | {"class", "prompt", "doc_pages"}  # doc_pages: datasets/doc_pages.py
 JUDGE_OPERATIONAL_KEYS = frozenset({"nproc", "key_env", "key_file", "timeout", "retry", "wait", "verbose",
                                     "keep_failed"})
 LIMIT_SUFFIX = re.compile(r"^(?P<base>.+)_limit(?P<limit>[1-9][0-9]*)$")

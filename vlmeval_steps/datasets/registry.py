@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from ..errors import InputError
 from .base import ImageBaseDataset
 from .caption import ImageCaptionDataset
+from .documents import DUDE, MMLongBenchDoc, SlideVQA
 from .judged import MathVista, MMVet
 from .judged_open import LLaVABench, MathVision
 from .mmdu import MMDUDataset
@@ -46,6 +47,9 @@ CLASSES: dict[str, type[ImageBaseDataset]] = {
     "MVBench": MVBench,
     "MVBench_MP4": MVBench_MP4,
     "VideoMME": VideoMME,
+    "DUDE": DUDE,
+    "SlideVQA": SlideVQA,
+    "MMLongBenchDoc": MMLongBenchDoc,
 }
 #: the class a custom dataset of a given type gets
 TYPE_CLASSES = {"MCQ": "ImageMCQDataset", "Y/N": "ImageYORNDataset", "VQA": "ImageVQADataset"}
@@ -305,6 +309,13 @@ REGISTERED: dict[str, DatasetInfo] = dict([
     _entry("MVBench", "MVBench", "hf://OpenGVLab/MVBench", "fd21d36522cdedd46d84dc46715ad832"),
     _entry("MVBench_MP4", "MVBench_MP4", "hf://OpenGVLab/MVBench@video", "5c8c6f8b7972c2de65a629590f7c42f5"),
     _entry("Video-MME", "VideoMME", "hf://lmms-lab/Video-MME", "85bdd91f9b29a99354c23b97ab7c113c"),
+    # multi-page documents (dude.py, slidevqa.py, mmlongbenchdoc.py): pages laid out per model (one image per
+    # page for API models, concatenated for local ones), the judge extracts every answer, rules score it
+    _entry("DUDE", "DUDE", f"{VLMEVAL}/DUDE.tsv", "130d860d08206e1e407cd77150c10d88"),
+    _entry("DUDE_MINI", "DUDE", f"{VLMEVAL}/DUDE_MINI.tsv", "e0c0d998114f0cca7516d12039d2b538"),
+    _entry("SLIDEVQA", "SlideVQA", f"{VLMEVAL}/SLIDEVQA.tsv", "5e822c2f800e94c1e23badfd478326b6"),
+    _entry("SLIDEVQA_MINI", "SlideVQA", f"{VLMEVAL}/SLIDEVQA_MINI.tsv", "6d9a8d8814fa5b7669deb2af3a3208eb"),
+    _entry("MMLongBench_DOC", "MMLongBenchDoc", f"{VLMEVAL}/MMLongBench_DOC.tsv", "75f5d29965d0db68254993f6170da7c2"),
 ])
 
 

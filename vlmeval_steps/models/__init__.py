@@ -43,7 +43,8 @@ def is_local(spec: dict) -> bool:
 def build_model(spec: dict):
     cls = adapter_class(spec["class"])
     # `prompt` names the model's prompt builder (vlmeval_steps/prompts): the workflow's, not the adapter's
-    kwargs = {k: v for k, v in spec.items() if k not in ("class", "prompt") and k not in OPERATIONAL_KEYS}
+    # (and `doc_pages` the page layout of multi-page documents, datasets/doc_pages.py)
+    kwargs = {k: v for k, v in spec.items() if k not in ("class", "prompt", "doc_pages") and k not in OPERATIONAL_KEYS}
     if "device" in spec and not getattr(cls, "is_api", False):
         kwargs["device"] = spec["device"]
     if getattr(cls, "is_api", False):

@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ..errors import InputError
 from ..judge.matching import FAIL_MSG
-from .base import normalise_message
+from .base import normalise_input
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class BaseAPI:
 
     def generate(self, message, **kwargs):
         """(answer, ok, info). ok is False when every attempt failed; answer is then FAIL_MSG."""
-        message = normalise_message(message)
+        message = normalise_input(message)  # a dialog too (multi-turn benchmarks)
         kwargs = {**self.default_kwargs, **kwargs}
         last_log = None
         for attempt in range(self.retry):
@@ -123,7 +123,7 @@ class BaseAPI:
 
     async def agenerate(self, message, **kwargs):
         """`generate` as a coroutine: the same attempts, verdicts and backoff."""
-        message = normalise_message(message)
+        message = normalise_input(message)  # a dialog too (multi-turn benchmarks)
         kwargs = {**self.default_kwargs, **kwargs}
         last_log = None
         for attempt in range(self.retry):

@@ -37,6 +37,13 @@ def normalise_message(message) -> list[dict]:
     return out
 
 
+def normalise_input(message) -> list[dict]:
+    """A message (normalise_message), or a dialog [{'role', 'content'}, ...] with each turn's content normalised."""
+    if isinstance(message, list) and message and isinstance(message[0], dict) and "role" in message[0]:
+        return [dict(role=turn["role"], content=normalise_message(turn["content"])) for turn in message]
+    return normalise_message(message)
+
+
 class BaseModel:
     INTERLEAVE = False
     allowed_types = ["text", "image"]

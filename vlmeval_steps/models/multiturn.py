@@ -3,9 +3,10 @@
 A dialog is [{'role': 'user', 'content': [items]}, {'role': 'assistant', 'content': [reference]}, ...].
 Turn i is answered with the conversation so far: the user turns and the model's *own* earlier
 answers (never the reference answers). A model with its own `chat_inner` gets that history through
-`chat` (upstream's interface). A model without one (upstream asserts one) gets the history
-concatenated into one message: each user turn's items, then the model's answer to it as a text
-item, then the current user turn. A turn that raises is answered FAIL_MSG + the error, as upstream.
+`chat` (upstream's interface; an API model's chat returns (answer, ok, info), as its generate does,
+and sends the turns as role-tagged messages: models/openai_api.py). A model without one (upstream
+asserts one) gets the history concatenated into one message: each user turn's items, then the
+model's answer to it as a text item, then the current user turn. A turn that raises is answered FAIL_MSG + the error, as upstream.
 The row's prediction is str(list of the turns' answers), as upstream stores it.
 """
 from __future__ import annotations
@@ -38,8 +39,9 @@ def concatenated(stack: list[dict]) -> list[dict]:
 def _answer(model, stack, dataset):
     """(answer, ok, usage) for the last user turn of `stack`."""
     if has_chat_inner(model):
-        return model.chat([dict(t) for t in stack], dataset=dataset), True, None
-    out = model.generate(concatenated(stack), dataset=dataset)
+        out = model.chat([dict(t) for t in stack], dataset=dataset)
+    else:
+        out = model.generate(concatenated(stack), dataset=dataset)
     if isinstance(out, tuple):  # an API model: (answer, ok, info)
         answer, ok, info = out
         return answer, ok, (info.get("usage") if isinstance(info, dict) else None)

@@ -34,7 +34,7 @@ import urllib.request
 from ..errors import InputError
 from . import aio, http11
 from .api_base import APIConfigError, BaseAPI
-from .base import normalise_message
+from .base import normalise_input
 from .image_payload import encode_image, shared_images  # noqa: F401 - encode_image is part of the API
 
 log = logging.getLogger(__name__)
@@ -262,7 +262,12 @@ class OpenAIAPI(BaseAPI):
         messages = []
         if self.system_prompt is not None:
             messages.append({"role": "system", "content": self.system_prompt})
-        messages.append({"role": "user", "content": self.prepare_content(inputs, encoded, image_url)})
+        if inputs and "role" in inputs[0]:  # a conversation (chat_inner): each turn with its own role
+            for turn in inputs:
+                messages.append({"role": turn["role"], "content": self.prepare_content(turn["content"], encoded,
+                                                                                       image_url)})
+        else:
+            messages.append({"role": "user", "content": self.prepare_content(inputs, encoded, image_url)})
         temperature = kwargs.pop("temperature", self.temperature)
         max_tokens = kwargs.pop("max_tokens", self.max_tokens)
         body = {"model": self.model, "messages": messages}
@@ -312,7 +317,8 @@ class OpenAIAPI(BaseAPI):
     async def abody(self, inputs: list[dict], **kwargs) -> bytes:
         """`body`, with images not yet in memory read or encoded off the loop."""
         encoded = {}
-        for item in inputs:
+        items = [i for turn in inputs for i in turn["content"]] if inputs and "role" in inputs[0] else inputs
+        for item in items:
             value = item["value"]
             if item["type"] != "image" or value.startswith(("data:", "http://", "https://")):
                 continue
@@ -338,12 +344,47 @@ class OpenAIAPI(BaseAPI):
 
     async def agenerate(self, message, **kwargs):
         """The retry loop around one body, serialised once: every attempt sends the same bytes."""
-        message = normalise_message(message)
+        message = normalise_input(message)
         try:
             body = await self.abody(message, **{**self.default_kwargs, **kwargs})
         except (OSError, ValueError) as exc:  # a missing or unreadable image: no retry can fix it
             return self.fail_msg, False, dict(error=self.redact(f"cannot build the request: {exc}"), retryable=False)
         return await super().agenerate(message, _body=body, **kwargs)
+
+    # ----- multi-turn (upstream's BaseAPI.chat / chat_inner with OpenAIWrapper's role-tagged inputs) -----
+    def chat_inner(self, messages, **kwargs):
+        """(ret_code, answer, info) for the conversation so far, sent as one request of role-tagged
+        messages (user turns with their images, the model's own earlier answers as assistant turns)."""
+        kwargs.pop("dataset", None)
+        return aio.run(self._achat(messages, retry=False, **kwargs))
+
+    def chat(self, messages, dataset=None, **kwargs):
+        """(answer, ok, info): chat_inner inside the retry loop of `generate`. As upstream's chat_inner, a
+        conversation whose request cannot be built (an unreadable image) drops its oldest turns, up to
+        the next user turn, and tries again."""
+        return aio.run(self._achat(messages, retry=True, **kwargs))
+
+    async def _achat(self, messages, retry: bool, **kwargs):
+        dialog = normalise_input(list(messages))
+        if not dialog or "role" not in dialog[0] or dialog[-1]["role"] != "user":
+            raise ValueError("chat takes a conversation of {'role', 'content'} turns ending with a user turn")
+        kwargs = {**self.default_kwargs, **kwargs}
+        error = None
+        while dialog:
+            try:
+                body = await self.abody(dialog, **kwargs)
+            except (OSError, ValueError) as exc:
+                error = exc
+                dialog = dialog[1:]
+                while dialog and dialog[0]["role"] != "user":
+                    dialog = dialog[1:]
+                continue
+            if retry:
+                return await BaseAPI.agenerate(self, dialog, _body=body, **kwargs)
+            return await self.agenerate_inner(dialog, _body=body, **kwargs)
+        answer = self.fail_msg + ": " + "Failed with all possible conversation turns."
+        info = dict(error=self.redact(f"cannot build the request: {error}"), retryable=False)
+        return (answer, False, info) if retry else (-1, answer, info)
 
     async def agenerate_inner(self, inputs, _body: bytes | None = None, **kwargs):
         import httpx2

@@ -60,6 +60,13 @@ BY_NAME: list[tuple[str, MainMetric]] = [
     (r"Video-MME(_.+)?", MainMetric("overall acc", ("acc",), row="overall", scale=100.0)),
     (r"MMBench[-_]Video(_.+)?", MainMetric("Overall mean score (all)", ("all",), row="Overall", unit="points (max 3)",
                                         exclude=("valid",))),
+    # multi-page documents: fractions in rows named by `category`. The pick of upstream's primary-metric
+    # picker: DUDE's only row; SlideVQA's EM (no key names a preferred word; 'EM' sorts first; the SlideVQA
+    # paper's headline too); MMLongBench_DOC's overall_acc (tied with overall_f1, first by name)
+    (r"DUDE(_MINI)?", MainMetric("ANLS", ("avg_score",), row="anls", scale=100.0, exclude=("num",))),
+    (r"SLIDEVQA(_MINI)?", MainMetric("EM", ("avg",), row="EM", scale=100.0, exclude=("num",))),
+    (r"MMLongBench_DOC", MainMetric("overall_acc", ("avg_score",), row="overall_acc", scale=100.0,
+                                    exclude=("num",))),
 ]
 BY_TYPE: dict[str, MainMetric] = {
     "MCQ": MainMetric("Overall", ("Overall",), scale=100.0),

@@ -48,10 +48,11 @@ def accuracy(df: pd.DataFrame, unit, score, scale: float, unit_name: str, groups
 
 
 def _outcome_functions():
-    from . import mathvista, mcq, mmvet, ocrbench, vqa, yorn
+    from . import dude, mathvista, mcq, mmlongbench, mmvet, ocrbench, slidevqa, vqa, yorn
     from ..datasets.video import mvbench, videomme
 
     return {
+        "DUDE": dude.outcomes, "SlideVQA": slidevqa.outcomes, "MMLongBenchDoc": mmlongbench.outcomes,  # issue 11
         "ImageMCQDataset": mcq.outcomes, "MMMUDataset": mcq.outcomes, "ImageYORNDataset": yorn.outcomes,
         "ImageVQADataset": vqa.outcomes, "OCRBench": ocrbench.outcomes, "MathVista": mathvista.outcomes,
         "MMVet": mmvet.outcomes,

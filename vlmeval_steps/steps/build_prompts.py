@@ -12,6 +12,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..datasets.checks import image_problem
+from ..datasets.doc_pages import SEP, split_prompt_id
 from ..datasets.images import extract_images, file_digest
 from ..datasets.registry import DatasetInfo, build_dataset
 from ..datasets.tsv import read_columns, read_meta, refuse_empty, scan
@@ -88,9 +89,15 @@ def run(info: DatasetInfo, tsv: str | Path, out: str | Path, images_dir: str | P
     if limit:
         meta = meta.head(limit)
     log.info("%s: %d rows; extracting images to %s", info.name, len(meta), images_dir)
-    refs = extract_images(tsv, meta, images_dir)
+    # multi-page documents render their own pages (datasets/documents.py)
+    refs = getattr(cls, "extract_images", extract_images)(tsv, meta, images_dir)
     check_images(tsv, refs)
     dataset = build_dataset(info, images=refs)
+    prompt_id, layout = split_prompt_id(prompt_id)
+    if layout is not None:  # `{builder}__{layout}`: the pages laid out for this kind of model
+        if not hasattr(dataset, "use_layout"):
+            raise InputError(f"prompt id {prompt_id}{SEP}{layout}: {info.name} has no page layouts.")
+        dataset.use_layout(layout, images_dir)
     digests = {ref.path: ref.digest for images in refs.values() for ref in images}
     records = []
     for line in tqdm(meta.to_dict("records"), desc=f"prompts {info.name}", unit="row", mininterval=1.0):

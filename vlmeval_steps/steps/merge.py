@@ -31,6 +31,8 @@ def run(tsv: str | Path, prompts_path: str | Path, shards: list[str], out_xlsx: 
     meta = meta[meta["index"].astype(str).isin(set(order))].reset_index(drop=True)
     keys = meta["index"].astype(str)
     meta["prediction"] = [str(answers[k]["prediction"]) for k in keys]
+    if "image_path" in meta:  # a page list (multi-page documents) is written as the TSV spells it
+        meta["image_path"] = [str(v) if isinstance(v, list) else v for v in meta["image_path"]]
     failed = sum(not answers[k].get("ok", True) for k in keys)
     write_tsv(meta, out_tsv)
     write_xlsx(meta, out_xlsx)

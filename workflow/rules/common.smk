@@ -18,6 +18,7 @@ try:
     from vlmeval_steps.judge.llm import judge_identity
     from vlmeval_steps.models import is_local
     from vlmeval_steps.prompts import prompt_id_for
+    from vlmeval_steps.datasets.doc_pages import prompt_id_with_layout  # issue 11
 except ImportError as exc:
     raise WorkflowError(f"the vlmeval_steps package is not installed ({exc}); run `pip install -e .` first") from exc
 
@@ -158,7 +159,9 @@ def model_spec(model):
 @functools.cache
 def prompt_id(model, dataset):
     info = _check(PLAN.dataset, dataset)
-    return _check(prompt_id_for, model_spec(model).get("prompt"), info.name, info.type)
+    pid = _check(prompt_id_for, model_spec(model).get("prompt"), info.name, info.type)
+    # --- issue 11: multi-page documents lay pages out per kind of model (`{builder}__{layout}`) ---
+    return _check(prompt_id_with_layout, pid, model, model_spec(model), info)
 
 
 @functools.cache
