@@ -2,6 +2,7 @@
 
     python benchmarks/bench_planning.py                      # 50 x 90 x 4, as in docs/scale.md
     python benchmarks/bench_planning.py --models 5 --datasets 4 --profile-top 25
+    python benchmarks/bench_planning.py --models-per-plan 5  # one plan of `vlmeval-steps run --models-per-plan 5`
     python benchmarks/bench_planning.py --bare               # Snakemake's own floor, same DAG shape
     python benchmarks/bench_planning.py --bare collapsed     # ... with merge+judge+score as one job
     python benchmarks/bench_planning.py --bare infer-only    # ... only the per-shard infer jobs
@@ -217,6 +218,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=2, help="timed dry runs (the best is reported)")
     ap.add_argument("--profile-top", type=int, default=0, help="also profile one run and print the top N functions")
     ap.add_argument("--one-model", action="store_true", help="plan one model's datasets, not the whole grid")
+    ap.add_argument("--models-per-plan", type=int, default=0, metavar="K",
+                    help="plan the first K models' datasets: one plan of `vlmeval-steps run --models-per-plan K`")
     ap.add_argument("--bare", nargs="?", const="full", choices=("full", "collapsed", "infer-only"),
                     help="time a bare Snakefile of the same DAG shape instead (or a smaller shape, see above)")
     ap.add_argument("--keep", type=Path, default=None, help="build the workflow copy here and keep it")
@@ -230,12 +233,14 @@ def main():
                 make_bare(root, args.models, args.datasets, args.shards, args.bare)
             else:
                 make_workflow(root, args.models, args.datasets, args.shards)
-        # --one-model: what `vlmeval-steps run --model Model00` plans (every dataset of one model)
-        targets = [f"results/Model00/Bench{i:02d}_acc.csv" for i in range(args.datasets)] if args.one_model else []
+        # --one-model: what `vlmeval-steps run --model Model00` plans (every dataset of one model);
+        # --models-per-plan K: what each plan of `vlmeval-steps run --models-per-plan K` holds
+        k = 1 if args.one_model else args.models_per_plan
+        targets = [f"results/Model{m:02d}/Bench{i:02d}_acc.csv" for m in range(k) for i in range(args.datasets)]
         runs = [dry_run(root, targets) for _ in range(args.repeat)]
         jobs = runs[0][2]
         wall, cpu = min(r[0] for r in runs), min(r[1] for r in runs)
-        print(f"{f'bare Snakefile ({args.bare}), ' if args.bare else ''}{'one model of ' if args.one_model else ''}{args.models} models x {args.datasets} datasets x {args.shards} shards: {jobs} jobs planned; "
+        print(f"{f'bare Snakefile ({args.bare}), ' if args.bare else ''}{f'{k} model(s) of ' if k else ''}{args.models} models x {args.datasets} datasets x {args.shards} shards: {jobs} jobs planned; "
               f"snakemake -n: {wall:.1f} s wall, {cpu:.1f} s CPU (best of {len(runs)}; wall "
               f"{', '.join(f'{r[0]:.1f}' for r in runs)}; CPU {', '.join(f'{r[1]:.1f}' for r in runs)})")
         if args.profile_top:
