@@ -240,7 +240,9 @@ def main():
         runs = [dry_run(root, targets) for _ in range(args.repeat)]
         jobs = runs[0][2]
         wall, cpu = min(r[0] for r in runs), min(r[1] for r in runs)
-        print(f"{f'bare Snakefile ({args.bare}), ' if args.bare else ''}{f'{k} model(s) of ' if k else ''}{args.models} models x {args.datasets} datasets x {args.shards} shards: {jobs} jobs planned; "
+        what = (f"{f'bare Snakefile ({args.bare}), ' if args.bare else ''}{f'{k} model(s) of ' if k else ''}"
+                f"{args.models} models x {args.datasets} datasets x {args.shards} shards")
+        print(f"{what}: {jobs} jobs planned; "
               f"snakemake -n: {wall:.1f} s wall, {cpu:.1f} s CPU (best of {len(runs)}; wall "
               f"{', '.join(f'{r[0]:.1f}' for r in runs)}; CPU {', '.join(f'{r[1]:.1f}' for r in runs)})")
         if args.profile_top:
