@@ -328,7 +328,7 @@ def run_plans(task: Task, batches: list[list[str]], first: list[str], repo: Path
               args, extra: list[str], env: dict) -> int:
     """--models-per-plan: one Snakemake run per batch of models, in turn, then one for the leaderboard.
 
-    Snakemake plans every job of a run before the first one starts, about 2.5 ms of CPU per job
+    Snakemake plans every job of a run before the first one starts, about 2.3 ms of CPU per job
     (docs/scale.md); a batch's plan holds only its models' jobs. In turn, not together: runs of one
     work dir at once would lock each other's shared inputs (download, prompts), and each would
     submit up to the profile's `jobs` to SLURM. The leaderboard's own plan is two jobs: its rules
