@@ -2,7 +2,10 @@
 
     python benchmarks/bench_planning.py                      # 50 x 90 x 4, as in docs/scale.md
     python benchmarks/bench_planning.py --models 5 --datasets 4 --profile-top 25
+    python benchmarks/bench_planning.py --models-per-plan 5  # one plan of `vlmeval-steps run --models-per-plan 5`
     python benchmarks/bench_planning.py --bare               # Snakemake's own floor, same DAG shape
+    python benchmarks/bench_planning.py --bare collapsed     # ... with merge+judge+score as one job
+    python benchmarks/bench_planning.py --bare infer-only    # ... only the per-shard infer jobs
 
 It copies the workflow into a temp dir, writes D small TSVs (the demo generator, 4 images each)
 and a config with M `custom_models` of S shards, then times a dry run from scratch (nothing built
@@ -12,6 +15,9 @@ the time goes. Nothing is executed; the models do not need to exist.
 `--bare` times a Snakefile with the same rules, files and dependencies but nothing else: no config,
 no input functions, params or resources of ours, plain `true` commands. What that takes is
 Snakemake's own cost for a DAG of this size, which no change to our rules can go below.
+`--bare collapsed` is the same with merge, judge and score of a pair as one job (5 jobs per pair
+instead of 7), `--bare infer-only` keeps only the per-shard infer jobs and what they need: the
+floor for any plan that keeps one job per shard.
 """
 from __future__ import annotations
 
@@ -137,10 +143,32 @@ rule score:
 """
 
 
-def make_bare(root: Path, n_models: int, n_datasets: int, shards: int) -> None:
+def make_bare(root: Path, n_models: int, n_datasets: int, shards: int, variant: str = "full") -> None:
     models = [f"Model{i:02d}" for i in range(n_models)]
     datasets = [f"Bench{i:02d}" for i in range(n_datasets)]
-    (root / "Snakefile").write_text(BARE.format(models=models, datasets=datasets, shards=shards))
+    text = BARE.format(models=models, datasets=datasets, shards=shards)
+    head, _, _ = text.partition("\nrule merge:")
+    if variant == "collapsed":  # merge + judge + score of a pair in one job, the same files out
+        text = head + BARE_COLLAPSED.format(shards=shards)
+    elif variant == "infer-only":  # only what the per-shard infer jobs need
+        text = head.replace('expand("results/{m}/{d}_acc.csv"',
+                            f'expand("work/predictions/{{m}}/{{d}}/shard-{{s}}-of-{shards}.jsonl", s=range(SHARDS)')
+    (root / "Snakefile").write_text(text)
+
+
+BARE_COLLAPSED = """
+rule evaluate:
+    input:
+        tsv="LMUData/{{d}}.tsv",
+        prompts="resources/prompts/{{d}}/default.jsonl",
+        shards=expand("work/predictions/{{{{m}}}}/{{{{d}}}}/shard-{{s}}-of-{{n}}.jsonl", s=range(SHARDS), n=SHARDS),
+    output:
+        "results/{{m}}/{{d}}.tsv",
+        "work/judged/{{m}}/{{d}}.exact_matching.jsonl",
+        "results/{{m}}/{{d}}_acc.csv",
+    shell:
+        "true"
+"""
 
 
 def dry_run(root: Path, targets: list[str] = ()) -> tuple[float, float, int]:
@@ -190,7 +218,10 @@ def main():
     ap.add_argument("--repeat", type=int, default=2, help="timed dry runs (the best is reported)")
     ap.add_argument("--profile-top", type=int, default=0, help="also profile one run and print the top N functions")
     ap.add_argument("--one-model", action="store_true", help="plan one model's datasets, not the whole grid")
-    ap.add_argument("--bare", action="store_true", help="time a bare Snakefile of the same DAG shape instead")
+    ap.add_argument("--models-per-plan", type=int, default=0, metavar="K",
+                    help="plan the first K models' datasets: one plan of `vlmeval-steps run --models-per-plan K`")
+    ap.add_argument("--bare", nargs="?", const="full", choices=("full", "collapsed", "infer-only"),
+                    help="time a bare Snakefile of the same DAG shape instead (or a smaller shape, see above)")
     ap.add_argument("--keep", type=Path, default=None, help="build the workflow copy here and keep it")
     args = ap.parse_args()
 
@@ -198,13 +229,20 @@ def main():
     root.mkdir(parents=True, exist_ok=True)
     try:
         if not (root / "Snakefile").exists():
-            (make_bare if args.bare else make_workflow)(root, args.models, args.datasets, args.shards)
-        # --one-model: what `vlmeval-steps run --model Model00` plans (every dataset of one model)
-        targets = [f"results/Model00/Bench{i:02d}_acc.csv" for i in range(args.datasets)] if args.one_model else []
+            if args.bare:
+                make_bare(root, args.models, args.datasets, args.shards, args.bare)
+            else:
+                make_workflow(root, args.models, args.datasets, args.shards)
+        # --one-model: what `vlmeval-steps run --model Model00` plans (every dataset of one model);
+        # --models-per-plan K: what each plan of `vlmeval-steps run --models-per-plan K` holds
+        k = 1 if args.one_model else args.models_per_plan
+        targets = [f"results/Model{m:02d}/Bench{i:02d}_acc.csv" for m in range(k) for i in range(args.datasets)]
         runs = [dry_run(root, targets) for _ in range(args.repeat)]
         jobs = runs[0][2]
         wall, cpu = min(r[0] for r in runs), min(r[1] for r in runs)
-        print(f"{'bare Snakefile, ' if args.bare else ''}{'one model of ' if args.one_model else ''}{args.models} models x {args.datasets} datasets x {args.shards} shards: {jobs} jobs planned; "
+        what = (f"{f'bare Snakefile ({args.bare}), ' if args.bare else ''}{f'{k} model(s) of ' if k else ''}"
+                f"{args.models} models x {args.datasets} datasets x {args.shards} shards")
+        print(f"{what}: {jobs} jobs planned; "
               f"snakemake -n: {wall:.1f} s wall, {cpu:.1f} s CPU (best of {len(runs)}; wall "
               f"{', '.join(f'{r[0]:.1f}' for r in runs)}; CPU {', '.join(f'{r[1]:.1f}' for r in runs)})")
         if args.profile_top:

@@ -150,3 +150,35 @@ def test_snakemake_flags_after_the_double_dash_reach_snakemake(workflow, tmp_pat
 def test_run_help_says_where_snakemake_flags_go(workflow, tmp_path):
     out = " ".join(ok(vs_run(workflow, "--help", cwd=tmp_path)).split())
     assert "Arguments after `--` go to Snakemake" in out and "--resources gpu=1" in out
+
+
+def merged(workflow, *args, cwd) -> str:
+    """stdout and stderr in one stream, in order: each plan's output follows the line announcing it."""
+    proc = subprocess.run([sys.executable, "-m", "vlmeval_steps", "run", *map(str, args)], cwd=cwd,
+                          env=workflow.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=900)
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    return proc.stdout
+
+
+def test_models_per_plan_plans_each_model_alone_then_the_leaderboard(workflow, tmp_path):
+    """--models-per-plan 1: one Snakemake plan per model in turn, each holding only that model's jobs, then a
+    leaderboard plan of two jobs. What it leaves is what one plan would have made: a one-plan run of the same
+    options afterwards has nothing to do."""
+    wd = tmp_path / "wd"
+    base = ["--data", "DemoShapes", "--model", "TinyLLaVA-Demo", "TinyLLaVA-Demo-Terse", "--limit", 8,
+            "--work-dir", wd]
+    plans = merged(workflow, *base, "--models-per-plan", 1, "-n", cwd=tmp_path).split("vlmeval-steps run: plan ")[1:]
+    assert [p.split(":", 1)[0] for p in plans] == ["1 of 2", "2 of 2"]
+    first, second = (planned(p) for p in plans)
+    assert first["infer"] == 2 and second["infer"] == 1  # the demo model's two shards; Terse runs in one
+    assert first["score"] == second["score"] == 1 and not {"summary", "report"} & (set(first) | set(second))
+    assert "then the leaderboard" in plans[-1]
+
+    seed_demo_model(workflow, wd)
+    out = merged(workflow, *base, "--models-per-plan", 1, "--cores", 2, cwd=tmp_path)
+    leaderboard = out.split("vlmeval-steps run: the leaderboard", 1)[1]
+    assert planned(leaderboard) == {"summary": 1, "report": 1}
+    rows = (wd / "results/summary.csv").read_text().splitlines()
+    assert len(rows) == 3 and {r.split(",")[0] for r in rows[1:]} == {"TinyLLaVA-Demo", "TinyLLaVA-Demo-Terse"}
+    assert "Nothing to be done" in ok(vs_run(workflow, *base, "-n", cwd=tmp_path))

@@ -247,28 +247,18 @@ def pair_files(suffix):
 
 def statistics_args():
     """--resamples/--level/--seed of the summary and report, from the config's `statistics`."""
-    st = config.get("statistics") or {}
-    return (f"--resamples {int(st.get('resamples', 1000))} --level {float(st.get('level', 0.95))}"
-            f" --seed {int(st.get('seed', 0))}")
+    from vlmeval_steps.leaderboard import statistics_args as of_config
+
+    return of_config(config)
 
 
 def summary_after_failure():
     """A failed pair must not take the leaderboard of the others with it: after a run with failed jobs
     (--keep-going ran everything else), write the summary and report of what exists, listing the
     configured pairs that have no score."""
-    import subprocess
+    from vlmeval_steps.leaderboard import write_after_failure
 
-    pairs = json.dumps(configured_pairs())
-    for cmd in (f"{VS} summary --expected {shlex.quote(pairs)} {statistics_args()} --log logs/summary.log",
-                f"{VS} report --expected {shlex.quote(pairs)} {statistics_args()} --log logs/report.log"):
-        try:
-            subprocess.run(cmd, shell=True, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        except (OSError, subprocess.CalledProcessError):
-            print(f"(the leaderboard could not be written after the failure either; see {cmd.split('--log ')[-1]})",
-                  file=sys.stderr)
-            return
-    print("Some jobs failed. results/summary.md and results/report.html show every pair that was scored and list "
-          "the configured pairs that were not (their logs are under logs/).", file=sys.stderr)
+    write_after_failure(config)
 
 
 def print_results_location():

@@ -25,10 +25,11 @@ rule judge:
 
 
 # an LLM judge (rules first, the LLM on the misses): runs on the submitting node unless the profile
-# queues it. Every judge name matches here; the ruleorder gives rule-based ones to `judge`.
+# queues it. Every judge name but the rule-based ones matches here: excluding them (rather than
+# leaving the tie to the ruleorder) spares planning a discarded candidate job per pair (docs/scale.md).
 use rule judge as judge_llm with:
     wildcard_constraints:
-        judge=r"[A-Za-z0-9._-]+",
+        judge=rf"(?!(?:{_alternatives(RULE_BASED_JUDGES)})\.jsonl$)[A-Za-z0-9._-]+",
 
 
 ruleorder: judge > judge_llm

@@ -37,11 +37,15 @@ use rule infer as infer_api with:
         model=constraint(API_MODELS),
 
 
+def merge_inputs(wc):
+    # one function for all three: planning pays a fixed cost per input function per job (docs/scale.md)
+    return {"tsv": data_link(base(wc.dataset)), "prompts": prompts_path(wc.model, wc.dataset),
+            "shards": shard_files(wc.model, wc.dataset)}
+
+
 rule merge:
     input:
-        tsv=lambda wc: data_link(base(wc.dataset)),
-        prompts=lambda wc: prompts_path(wc.model, wc.dataset),
-        shards=lambda wc: shard_files(wc.model, wc.dataset),
+        unpack(merge_inputs),
     output:
         xlsx="results/{model}/{dataset}.xlsx",
         tsv="results/{model}/{dataset}.tsv",
