@@ -19,6 +19,7 @@ configfile: "config/config.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/video.smk"
 include: "workflow/rules/infer.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
@@ -30,6 +31,7 @@ include: "workflow/rules/report.smk"
 # `groups:` entry sends a rule to the queue after all, as grouped jobs (README "What runs where
 # on SLURM"). download, verify, summary and report say `localrule: True` themselves.
 localrules:
+    build_video_prompts,  # video: messages naming frames already decoded (frames is queued)
     build_prompts,  # datasets under `prompts_queue_mb`; build_prompts_large is queued
     infer_api,  # network-bound API calls
     merge,

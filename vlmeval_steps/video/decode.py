@@ -1,0 +1,131 @@
+"""Decode chosen frames of a video with PyAV, counting and indexing frames as upstream's decord does.
+
+decord (upstream's reader) counts a video's frames by demuxing every packet of its video stream and
+sorting their presentation timestamps: frame i is the i-th packet in presentation order, and
+`get_avg_fps()` is the stream's average frame rate. PyAV's `stream.frames` is the container's header
+count instead (0 for many files, and not always the packet count), and seeking lands on key frames, so
+neither is used: `probe` demuxes as decord does, and `read` decodes the stream once, front to back,
+keeping the frames whose timestamps are the wanted ones. A frame folder (MVBench's tvqa clips) is
+read as upstream reads it: its files counted, frame i being `{i:05d}.jpg`.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+
+class VideoError(Exception):
+    """A video that cannot be read (missing, corrupt, cut short, no video stream)."""
+
+
+@dataclass
+class Probe:
+    n_frames: int          # decord's len(vr)
+    fps: float             # decord's get_avg_fps()
+    pts: list              # presentation timestamps in order (stream time base); None for a frame folder
+    time_base: float = 0.0
+    start: float = 0.0     # the stream's start time, in seconds
+
+    def timestamp(self, index: int) -> float:
+        """Seconds from the stream's start to frame `index` (decord's get_frame_timestamp start)."""
+        if self.pts is None:
+            return index / self.fps if self.fps else 0.0
+        return round(self.pts[index] * self.time_base - self.start, 6)
+
+
+def _open(path: Path):
+    import av
+
+    if not path.exists():
+        raise VideoError(f"{path}: file not found")
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, OSError) as exc:
+        raise VideoError(f"{path}: cannot be opened as a video ({exc})") from None
+    if not container.streams.video:
+        container.close()
+        raise VideoError(f"{path}: has no video stream")
+    return container
+
+
+def probe(path: str | Path) -> Probe:
+    path = Path(path)
+    if path.is_dir():
+        n = len(os.listdir(path))
+        return Probe(n_frames=n, fps=0.0, pts=None)
+    import av
+
+    container = _open(path)
+    try:
+        stream = container.streams.video[0]
+        pts = []
+        try:
+            for packet in container.demux(stream):
+                if packet.size == 0 and packet.pts is None:
+                    continue  # the demuxer's end-of-stream marker, not a frame
+                pts.append(packet.pts if packet.pts is not None else packet.dts)
+        except av.error.FFmpegError as exc:
+            raise VideoError(f"{path}: corrupt or cut short while reading its packets ({exc})") from None
+        if any(p is None for p in pts):  # no timestamps at all: packet order is presentation order
+            pts = list(range(len(pts)))
+        pts.sort()
+        rate = stream.average_rate
+        tb = float(stream.time_base) if stream.time_base else 0.0
+        start = (stream.start_time or 0) * tb
+        return Probe(n_frames=len(pts), fps=float(rate) if rate else 0.0, pts=pts, time_base=tb, start=start)
+    finally:
+        container.close()
+
+
+def read(path: str | Path, indices: list[int], info: Probe | None = None) -> dict[int, Image.Image]:
+    """{index: RGB image} for the wanted frame indices (each decoded once, however often it is wanted)."""
+    path = Path(path)
+    info = info or probe(path)
+    wanted = sorted(set(int(i) for i in indices))
+    bad = [i for i in wanted if not 0 <= i < info.n_frames]
+    if bad:
+        raise VideoError(f"{path}: frame indices {bad[:5]} are outside its {info.n_frames} frames")
+    if info.pts is None:
+        out = {}
+        for i in wanted:
+            f = path / f"{i:05d}.jpg"
+            try:
+                with Image.open(f) as im:
+                    out[i] = im.convert("RGB")
+            except OSError as exc:
+                raise VideoError(f"{f}: cannot be read as an image ({exc})") from None
+        return out
+    by_pts = {info.pts[i]: i for i in wanted}
+    out: dict[int, Image.Image] = {}
+    import av
+
+    container = _open(path)
+    try:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        position = 0  # frames seen, for streams without timestamps
+        last = max(by_pts)
+        try:
+            for frame in container.decode(stream):
+                key = frame.pts if frame.pts is not None else (info.pts[position] if position < info.n_frames else None)
+                position += 1
+                if key in by_pts:
+                    out[by_pts[key]] = frame.to_image()
+                    if len(out) == len(by_pts):
+                        break
+                if key is not None and key > last:
+                    break
+        except av.error.FFmpegError as exc:
+            missing = sorted(set(by_pts.values()) - set(out))
+            raise VideoError(f"{path}: corrupt or cut short: decoding failed before frame(s) {missing[:5]} "
+                             f"({exc})") from None
+    finally:
+        container.close()
+    missing = sorted(set(by_pts.values()) - set(out))
+    if missing:
+        raise VideoError(f"{path}: frame(s) {missing[:5]} of {info.n_frames} could not be decoded "
+                         "(the file is corrupt or cut short)")
+    return {i: out[i] for i in wanted}
