@@ -22,16 +22,16 @@ SECONDS = 3
 
 
 def clip_frames(shape: str, color: str, rng: random.Random, n: int = FPS * SECONDS) -> list[Image.Image]:
-    """The shape drawn once, then slid across the frame (wrapping round): a few pixels a frame."""
+    """The shape drawn once, then swayed a few pixels to and fro (it stays whole, as in the image demo)."""
     still = draw(shape, color, rng)
-    dx, dy = rng.choice([(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1)])
+    background = still.getpixel((0, 0))
+    ax, ay = rng.choice([(6, 0), (0, 6), (5, 5), (-5, 5)])
     frames = []
     for t in range(n):
-        frame = Image.new("RGB", (SIZE, SIZE))
-        ox, oy = (dx * t) % SIZE, (dy * t) % SIZE
-        for x in (ox - SIZE, ox):
-            for y in (oy - SIZE, oy):
-                frame.paste(still, (x, y))
+        phase = (t % 12) / 12
+        k = 4 * phase - 1 if phase < 0.5 else 3 - 4 * phase  # a triangle wave in [-1, 1]
+        frame = Image.new("RGB", (SIZE, SIZE), background)
+        frame.paste(still, (round(ax * k), round(ay * k)))
         frames.append(frame)
     return frames
 
