@@ -122,9 +122,18 @@ def test_judge_variables_go_to_the_environment():
 
 def test_options_that_change_nothing_here_are_noted():
     doc = json.loads(json.dumps(SEED_API))
-    doc["eval_config"].update(reuse=True, nframe=8)
+    doc["eval_config"].update(reuse=True)
     notes = " ".join(translate(doc).notes)
-    assert "reuse is ignored" in notes and "video" in notes
+    assert "reuse is ignored" in notes
+
+
+def test_video_settings_reach_the_config_and_fps_wins_with_a_note():
+    doc = json.loads(json.dumps(SEED_API))
+    doc["eval_config"].update(nframe=16, fps=0.5, use_subtitle=True, video_llm=False)
+    task = translate(doc)
+    assert {k: task.config[k] for k in ("nframe", "fps", "use_subtitle", "video_llm")} == dict(
+        nframe=16, fps=0.5, use_subtitle=True, video_llm=False)
+    assert any("fps takes precedence" in n for n in task.notes)
 
 
 @pytest.mark.parametrize("change, message", [

@@ -26,6 +26,7 @@ def load_image(path: str) -> Image.Image:
 
 class TransformersVLM(BaseModel):
     INTERLEAVE = True
+    allowed_types = ["text", "image", "video"]  # video: for processors that take it (video_content.py)
     EXTRA_SETTINGS = GENERATION_KEYS  # what **generation may hold (checked before a run: names_check.py)
 
     def __init__(self, model_path: str, device: str = "auto", dtype: str = "auto", system_prompt: str | None = None,
@@ -50,15 +51,23 @@ class TransformersVLM(BaseModel):
         self.system_prompt = system_prompt
 
     def conversation(self, message) -> list[dict]:
+        from .video_content import split_roles, video_part
+
+        system, message, prefix = split_roles(message)  # video benchmarks: system / assistant items
         content = []
         for item in message:
             if item["type"] == "image":
                 content.append({"type": "image", "image": load_image(item["value"])})
             elif item["type"] == "text":
                 content.append({"type": "text", "text": item["value"]})
+            elif item["type"] == "video":
+                content.append(video_part(item["value"], self.processor))
         conv = [{"role": "user", "content": content}]
-        if self.system_prompt:
-            conv.insert(0, {"role": "system", "content": [{"type": "text", "text": self.system_prompt}]})
+        system = ([self.system_prompt] if self.system_prompt else []) + system
+        if system:
+            conv.insert(0, {"role": "system", "content": [{"type": "text", "text": "\n".join(system)}]})
+        if prefix:  # the answer starts with it (continue_final_message)
+            conv.append({"role": "assistant", "content": [{"type": "text", "text": "".join(prefix)}]})
         return conv
 
     def generate_inner(self, message, dataset=None) -> str:
@@ -76,8 +85,10 @@ class TransformersVLM(BaseModel):
         tok = getattr(self.processor, "tokenizer", None)
         if tok is not None:
             tok.padding_side = "left"  # generation appends on the right, so pad on the left
+        prefixed = all(c[-1]["role"] == "assistant" for c in convs)
         inputs = self.processor.apply_chat_template(
-            convs, add_generation_prompt=True, tokenize=True, return_dict=True, return_tensors="pt",
+            convs, add_generation_prompt=not prefixed, continue_final_message=prefixed, tokenize=True,
+            return_dict=True, return_tensors="pt",
             processor_kwargs={"padding": True} if len(convs) > 1 else {}).to(self.device)
         with torch.inference_mode():
             out = self.model.generate(**inputs, **self.generation)
