@@ -328,4 +328,4 @@ def build_dataset(info: DatasetInfo, images: dict | None = None) -> ImageBaseDat
 from .video.demo import DemoVideo  # noqa: E402
 
 CLASSES["DemoVideo"] = DemoVideo
-REGISTERED["DemoVideo"] = DatasetInfo(name="DemoVideo", cls="DemoVideo", url="", md5=None)
+REGISTERED["DemoVideo"] = DatasetInfo(name="DemoVideo", cls="DemoVideo", url="demo/DemoVideo", md5=None)

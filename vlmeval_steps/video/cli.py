@@ -40,7 +40,8 @@ def video_fetch(dataset, root, basedir, data_root, link, root_file, dataset_spec
     from . import benchmark, source
 
     info = _dataset_info(dataset, dataset_spec, config)
-    source.run(info.name, benchmark.build(info), root or None, basedir, data_root, link, root_file)
+    source.run(info.name, benchmark.build(info), info.url, info.md5, root or None, basedir, data_root, link,
+               root_file)
 
 
 @main.command("frames")

@@ -51,11 +51,12 @@ def _open(path: Path):
     return container
 
 
-def probe(path: str | Path) -> Probe:
+def probe(path: str | Path, folder_fps: float = 3.0) -> Probe:
+    """A video file as decord sees it; a frame folder as upstream's read_frame does (its entries counted,
+    at the benchmark's folder rate)."""
     path = Path(path)
     if path.is_dir():
-        n = len(os.listdir(path))
-        return Probe(n_frames=n, fps=0.0, pts=None)
+        return Probe(n_frames=len(os.listdir(path)), fps=float(folder_fps), pts=None)
     import av
 
     container = _open(path)
@@ -80,24 +81,28 @@ def probe(path: str | Path) -> Probe:
         container.close()
 
 
-def read(path: str | Path, indices: list[int], info: Probe | None = None) -> dict[int, Image.Image]:
-    """{index: RGB image} for the wanted frame indices (each decoded once, however often it is wanted)."""
+def read(path: str | Path, indices: list[int], info: Probe | None = None,
+         folder_name=lambda i: f"{i:05d}.jpg") -> dict[int, Image.Image]:
+    """{index: RGB image} for the wanted frame indices (each decoded once, however often it is wanted).
+    In a frame folder, frame i is the file folder_name(i) (upstream: 1-based, 00001.jpg)."""
     path = Path(path)
     info = info or probe(path)
     wanted = sorted(set(int(i) for i in indices))
-    bad = [i for i in wanted if not 0 <= i < info.n_frames]
-    if bad:
-        raise VideoError(f"{path}: frame indices {bad[:5]} are outside its {info.n_frames} frames")
     if info.pts is None:
         out = {}
         for i in wanted:
-            f = path / f"{i:05d}.jpg"
+            f = path / folder_name(i)
+            if not f.exists():
+                raise VideoError(f"{f}: frame {i} of the folder is missing ({info.n_frames} files there)")
             try:
                 with Image.open(f) as im:
                     out[i] = im.convert("RGB")
             except OSError as exc:
                 raise VideoError(f"{f}: cannot be read as an image ({exc})") from None
         return out
+    bad = [i for i in wanted if not 0 <= i < info.n_frames]
+    if bad:
+        raise VideoError(f"{path}: frame indices {bad[:5]} are outside its {info.n_frames} frames")
     by_pts = {info.pts[i]: i for i in wanted}
     out: dict[int, Image.Image] = {}
     import av

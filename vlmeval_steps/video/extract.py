@@ -38,8 +38,8 @@ def _rows_by_clip(dataset, data: pd.DataFrame) -> dict[str, list]:
 def extract_clip(dataset, clip, root: Path, out_dir: Path) -> dict:
     """Decode one clip (or reuse its record) and return its frames.json entry."""
     video = root / clip.video
-    folder = out_dir / clip.key
-    record_file = folder / "clip.json"
+    frames_dir = out_dir / clip.key
+    record_file = frames_dir / "clip.json"
     if not video.exists():
         raise decode.VideoError(f"{video}: file not found")
     stamp = _stamp(video)
@@ -50,16 +50,20 @@ def extract_clip(dataset, clip, root: Path, out_dir: Path) -> dict:
                 return record
         except (ValueError, KeyError):
             pass  # a record cut short: decode again
-    info = decode.probe(video)
+    folder = getattr(clip, "kind", "video") == "frames"  # a folder of jpgs (MVBench's TVQA clips)
+    if folder != video.is_dir():
+        raise decode.VideoError(f"{video}: expected {'a folder of frames' if folder else 'a video file'}")
+    info = decode.probe(video, folder_fps=getattr(dataset, "FOLDER_FPS", 3))
     if info.n_frames == 0:
         raise decode.VideoError(f"{video}: has no frames")
     indices = [int(i) for i in dataset.frame_indices(clip, info.n_frames, info.fps)]
     names = dataset.frame_names(clip, indices)
-    images = decode.read(video, indices, info)
-    folder.mkdir(parents=True, exist_ok=True)
+    images = decode.read(video, indices, info, folder_name=getattr(dataset, "folder_frame_name",
+                                                                      lambda i: f"{i:05d}.jpg"))
+    frames_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for index, name in zip(indices, names):
-        target = folder / name
+        target = frames_dir / name
         tmp = target.with_name(f".{name}.tmp{os.getpid()}")
         images[index].save(tmp, format="JPEG", quality=JPEG_QUALITY)
         os.replace(tmp, target)

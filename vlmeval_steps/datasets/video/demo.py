@@ -16,7 +16,7 @@ from .base import VideoBaseDataset
 class DemoVideo(VideoBaseDataset, ImageMCQDataset):
     TYPE = "MCQ"
     REQUIRED_COLUMNS = ("index", "question", "video", "A", "B")
-    DEFAULT_ROOT = "demo/DemoVideo"   # the committed clips, relative to the workflow folder
+    INDEX_MD5 = "f904878454d61d091853d1c723d4a26d"   # of the index prepare() writes for demo/DemoVideo
 
     def prepare(self, root: Path) -> pd.DataFrame:
         rows = json.loads((Path(root) / "questions.json").read_text())
