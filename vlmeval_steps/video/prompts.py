@@ -16,6 +16,8 @@ def run(info, setting, tsv, root_file, frames_json, out, prompt_id: str = "defau
     root = benchmark.read_root(root_file)
     dataset = benchmark.build(info, setting, benchmark.read_frames(frames_json), root)
     data = benchmark.read_index(tsv, dataset, limit)
+    if setting.video_llm:
+        make_llm_videos(dataset, data, root, Path(out).parent.parent.parent / "video" / info.name / "llm")
     records = []
     for line in data.to_dict("records"):
         message = build_messages(prompt_id, dataset, line)
@@ -23,6 +25,22 @@ def run(info, setting, tsv, root_file, frames_json, out, prompt_id: str = "defau
     write_jsonl(out, records)
     log.info("%s (%s): wrote %d prompts to %s", info.name, setting, len(records), out)
     return len(records)
+
+
+def make_llm_videos(dataset, data, root: Path, llm_root: Path) -> None:
+    """The files a video model is given where the benchmark has none to hand (MVBench: a gif, webm or frame
+    folder as mp4, a time window as its own clip), made once under llm_root, as upstream makes them beside
+    the source with moviepy."""
+    if not hasattr(dataset, "llm_conversions"):
+        return
+    import importlib
+
+    write = getattr(importlib.import_module(type(dataset).__module__), "write_llm_video")
+    dataset.llm_root = llm_root
+    for spec in dataset.llm_conversions(data):
+        if not (llm_root / spec["path"]).exists():
+            log.info("%s: making %s for video_llm", dataset.dataset_name, spec["path"])
+            write(spec, root, llm_root)
 
 
 def frames(info, setting, tsv, root_file, out, limit: int | None = None) -> None:
