@@ -136,3 +136,24 @@ def test_not_a_video_is_named(tmp_path):
     bad.write_bytes(b"not a video at all" * 100)
     with pytest.raises(decode.VideoError, match="x.mp4"):
         decode.probe(bad)
+
+
+def test_sparse_frames_by_seeking_to_key_frames_are_the_indexed_ones(tmp_path):
+    import av
+
+    path = tmp_path / "gop.mp4"
+    with av.open(str(path), "w") as c:   # a key frame every 6 frames, B-frames between: seeks are taken
+        s = c.add_stream("libx264", rate=10)
+        s.width = s.height = 32
+        s.pix_fmt = "yuv420p"
+        s.options = {"g": "6", "keyint_min": "6", "bf": "2", "threads": "1"}
+        for im in gray_clip(60):
+            for p in s.encode(av.VideoFrame.from_image(im)):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    info = decode.probe(path)
+    assert info.n_frames == 60 and len(info.keys) >= 5
+    wanted = [1, 13, 14, 29, 40, 41, 59]
+    frames = decode.read(path, wanted, info)
+    assert {i: round(level(im) / 4) for i, im in frames.items()} == {i: i for i in wanted}

@@ -28,6 +28,7 @@ class Probe:
     pts: list              # presentation timestamps in order (stream time base); None for a frame folder
     time_base: float = 0.0
     start: float = 0.0     # the stream's start time, in seconds
+    keys: list = None      # timestamps of key frames (where decoding may start after a seek)
 
     def timestamp(self, index: int) -> float:
         """Seconds from the stream's start to frame `index` (decord's get_frame_timestamp start)."""
@@ -62,21 +63,25 @@ def probe(path: str | Path, folder_fps: float = 3.0) -> Probe:
     container = _open(path)
     try:
         stream = container.streams.video[0]
-        pts = []
+        pts, keys = [], []
         try:
             for packet in container.demux(stream):
                 if packet.size == 0 and packet.pts is None:
                     continue  # the demuxer's end-of-stream marker, not a frame
                 pts.append(packet.pts if packet.pts is not None else packet.dts)
+                if packet.is_keyframe and pts[-1] is not None:
+                    keys.append(pts[-1])
         except av.error.FFmpegError as exc:
             raise VideoError(f"{path}: corrupt or cut short while reading its packets ({exc})") from None
         if any(p is None for p in pts):  # no timestamps at all: packet order is presentation order
-            pts = list(range(len(pts)))
+            pts, keys = list(range(len(pts))), []
         pts.sort()
+        keys.sort()
         rate = stream.average_rate
         tb = float(stream.time_base) if stream.time_base else 0.0
         start = (stream.start_time or 0) * tb
-        return Probe(n_frames=len(pts), fps=float(rate) if rate else 0.0, pts=pts, time_base=tb, start=start)
+        return Probe(n_frames=len(pts), fps=float(rate) if rate else 0.0, pts=pts, time_base=tb, start=start,
+                     keys=keys)
     finally:
         container.close()
 
@@ -111,18 +116,13 @@ def read(path: str | Path, indices: list[int], info: Probe | None = None,
     try:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        position = 0  # frames seen, for streams without timestamps
-        last = max(by_pts)
         try:
-            for frame in container.decode(stream):
-                key = frame.pts if frame.pts is not None else (info.pts[position] if position < info.n_frames else None)
-                position += 1
-                if key in by_pts:
-                    out[by_pts[key]] = frame.to_image()
-                    if len(out) == len(by_pts):
-                        break
-                if key is not None and key > last:
-                    break
+            if info.keys and len(info.keys) > 1:
+                _by_seeking(container, stream, info, by_pts, out)
+            if len(out) < len(by_pts):  # no key frames to seek to, or a seek that landed wrong: front to back
+                if out:
+                    container.seek(0, stream=stream, backward=True)
+                _front_to_back(container, stream, info, {p: i for p, i in by_pts.items() if i not in out}, out)
         except av.error.FFmpegError as exc:
             missing = sorted(set(by_pts.values()) - set(out))
             raise VideoError(f"{path}: corrupt or cut short: decoding failed before frame(s) {missing[:5]} "
@@ -134,3 +134,43 @@ def read(path: str | Path, indices: list[int], info: Probe | None = None,
         raise VideoError(f"{path}: frame(s) {missing[:5]} of {info.n_frames} could not be decoded "
                          "(the file is corrupt or cut short)")
     return {i: out[i] for i in wanted}
+
+
+def _front_to_back(container, stream, info: Probe, by_pts: dict, out: dict) -> None:
+    position = 0  # frames seen, for frames without timestamps
+    last = max(by_pts)
+    for frame in container.decode(stream):
+        key = frame.pts if frame.pts is not None else (info.pts[position] if position < info.n_frames else None)
+        position += 1
+        if key in by_pts:
+            out[by_pts[key]] = frame.to_image()
+            if all(i in out for i in by_pts.values()):
+                return
+        if key is not None and key > last:
+            return
+
+
+def _by_seeking(container, stream, info: Probe, by_pts: dict, out: dict) -> None:
+    """Wanted frames grouped by the key frame before them: a seek to each group's key frame, then decoding
+    forward to its frames, matched by timestamp as decord matches them (never by counting after a seek).
+    A group that follows on from the frames just decoded is reached by decoding on, without a seek."""
+    from bisect import bisect_right
+
+    groups: dict = {}
+    for p in sorted(by_pts):
+        groups.setdefault(info.keys[max(0, bisect_right(info.keys, p) - 1)], []).append(p)
+    frames, decoded_to = None, None
+    for key, targets in groups.items():
+        if frames is None or decoded_to is None or decoded_to < key:
+            container.seek(key, stream=stream, backward=True)
+            frames = container.decode(stream)
+        wanted, last = set(targets), targets[-1]
+        for frame in frames:
+            if frame.pts is None:
+                return  # no timestamps to match by: the caller decodes front to back
+            decoded_to = frame.pts
+            if frame.pts in wanted:
+                out[by_pts[frame.pts]] = frame.to_image()
+                wanted.discard(frame.pts)
+            if not wanted or frame.pts >= last:
+                break
