@@ -18,7 +18,7 @@ from ..fileio import atomic_write_text
 from . import decode
 
 log = logging.getLogger(__name__)
-JPEG_QUALITY = 95   # PIL's save of a .jpg name uses 75; frames are model input, keep them close to source
+JPEG_QUALITY = 75   # what upstream's `im.save('frame-1-of-8.jpg')` gets (PIL's default): the model sees the same
 
 
 def _stamp(path: Path) -> list:
