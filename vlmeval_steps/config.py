@@ -79,11 +79,15 @@ def file_dataset_name(config: dict, dataset: str) -> str:
     (upstream's MVBench_8frame, Video-MME_1fps_subs); then the limit."""
     info = _info_or_none(config, dataset)
     if info is not None and info.name == split_limit(dataset)[0]:  # a bare name: the config's setting
+        from .datasets.registry import CLASSES
         from .video.benchmark import is_video
         from .video.settings import config_setting, named
 
         if is_video(info):
-            dataset = named(dataset, config_setting(config))
+            setting = config_setting(config)
+            if setting.use_subtitle and not callable(getattr(CLASSES[info.cls], "subtitles", None)):
+                setting = dataclasses.replace(setting, use_subtitle=False)  # only Video-MME has subtitles: no _subs
+            dataset = named(dataset, setting)
     return with_limit(dataset, config.get("limit"))
 
 

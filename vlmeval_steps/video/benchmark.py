@@ -38,6 +38,8 @@ def read_frames(frames_json: str | Path | None) -> dict:
 
 def read_index(tsv: str | Path, dataset: VideoBaseDataset, limit: int | None = None) -> pd.DataFrame:
     data = read_meta(tsv)
+    if "video" in data.columns:  # a file name: Video-MME's '001' must not become the number 1
+        data["video"] = pd.read_csv(tsv, sep="\t", usecols=["video"], dtype=str, keep_default_na=False)["video"]
     missing = [c for c in dataset.REQUIRED_COLUMNS if c not in data.columns]
     if missing:
         raise InputError(f"{tsv}: missing required column(s) {missing} for benchmark {dataset.dataset_name}; "
