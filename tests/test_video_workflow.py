@@ -9,9 +9,13 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
+ONE_SHARD = {"class": "TransformersVLM", "model_path": "resources/models/tiny-llava-demo", "build": "demo_model",
+             "device": "cpu", "dtype": "float32", "max_new_tokens": 8, "do_sample": False}
+
+
 def _video_config(wf, **extra):
     cfg = wf.config()
-    cfg.update(datasets=["DemoVideo"], limit=4, **extra)
+    cfg.update(datasets=["DemoVideo"], limit=4, custom_models={"TinyLLaVA-Demo": ONE_SHARD}, **extra)
     wf.write_config(cfg)
 
 
