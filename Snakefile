@@ -6,7 +6,7 @@
 #   vlmeval-steps run --data MMStar --model GPT4o              # VLMEvalKit-style flags, same workflow
 #
 # Stages: download -> verify -> build_prompts -> infer (per shard) -> merge -> judge -> score
-# -> summary, report.
+# -> summary, report. Video benchmarks: video_fetch -> frames -> build_video_prompts, then the same.
 # The rules live in workflow/rules/; each calls one `vlmeval-steps <stage>` command.
 
 from snakemake.utils import min_version

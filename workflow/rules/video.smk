@@ -46,7 +46,9 @@ def frames_path(dataset):
 def video_prompt_inputs(wc):
     name, setting, _ = video_split(wc.dataset)
     inputs = {"tsv": data_link(name), "root": f"resources/video/{name}.root"}
-    if setting.frames_id != "video":  # nframe or fps: frames; neither: the video file itself
+    # nframe or fps: frames; neither, or video_llm: the video file itself (but Video-MME's subtitles are
+    # picked at the sampled frames, so with use_subtitle the frames are still decoded, as upstream does)
+    if setting.frames_id != "video" and (not setting.video_llm or setting.use_subtitle):
         inputs["frames"] = frames_path(wc.dataset)
     return inputs
 
