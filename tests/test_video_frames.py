@@ -157,3 +157,22 @@ def test_sparse_frames_by_seeking_to_key_frames_are_the_indexed_ones(tmp_path):
     wanted = [1, 13, 14, 29, 40, 41, 59]
     frames = decode.read(path, wanted, info)
     assert {i: round(level(im) / 4) for i, im in frames.items()} == {i: i for i in wanted}
+
+
+def test_video_llm_prompts_carry_the_video_file_and_no_frames(tmp_path):
+    from vlmeval_steps.video import prompts, source
+
+    repo = Path(__file__).resolve().parent.parent
+    root = tmp_path / "DemoVideo"
+    __import__("shutil").copytree(repo / "demo" / "DemoVideo", root)
+    info = REGISTERED["DemoVideo"]
+    tsv = source.run("DemoVideo", build(info), info.url, info.md5, str(root), repo, tmp_path / "lmu",
+                     tmp_path / "data.tsv", tmp_path / "root.txt")
+    # the committed clips give upstream-style index bytes with the registered md5: reused on the next run
+    assert source.md5_of(tsv) == build(info).INDEX_MD5
+    out = tmp_path / "p" / "DemoVideo_8frame" / "default.jsonl"
+    prompts.run(info, make_setting(nframe=8, video_llm=True), tmp_path / "data.tsv", tmp_path / "root.txt", None, out,
+                limit=2)
+    rows = [json.loads(line) for line in out.open()]
+    assert [m["type"] for m in rows[0]["message"]] == ["video", "text"]
+    assert Path(rows[0]["message"][0]["value"]) == root / "videos" / "clip001.mp4"
