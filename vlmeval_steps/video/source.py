@@ -2,8 +2,8 @@
 
 The folder is a local one the user names (`video_roots: {MVBench: /data/MVBench}` in the config, a
 class's DEFAULT_ROOT for the demo) or the benchmark's hub repository, fetched with huggingface_hub's
-snapshot_download (HF_ENDPOINT, HF_HOME / HF_HUB_CACHE and HF_HUB_OFFLINE honoured; files already in
-the hub cache are not fetched again). The index TSV is upstream's: `{root}/{dataset}.tsv`, kept when its
+snapshot_download (HF_ENDPOINT, HF_HOME / HF_HUB_CACHE, HF_TOKEN and HF_HUB_OFFLINE honoured; a snapshot
+already in the hub cache is used as it is, without asking the hub for a newer revision). The index TSV is upstream's: `{root}/{dataset}.tsv`, kept when its
 md5 is the one upstream checks, else built again by the class's `prepare(root)` (upstream's
 generate_tsv), as upstream does. A folder we may not write to gets its TSV in the data root instead.
 """
@@ -30,6 +30,10 @@ def hub_snapshot(repo_id: str, revision: str | None = None) -> Path:
                          "(pip install huggingface_hub), or name a local copy under video_roots in the config.") from None
     log.info("hub dataset %s%s: snapshot_download (endpoint %s)", repo_id, f"@{revision}" if revision else "",
              os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    try:  # a snapshot already in the hub cache is used as it is: never fetched again behind the user's back
+        return Path(snapshot_download(repo_id=repo_id, repo_type="dataset", revision=revision, local_files_only=True))
+    except Exception:  # not cached yet (huggingface_hub's LocalEntryNotFoundError and kin)
+        pass
     try:
         return Path(snapshot_download(repo_id=repo_id, repo_type="dataset", revision=revision))
     except Exception as exc:  # network, auth (gated repos need HF_TOKEN), offline without a cached copy
