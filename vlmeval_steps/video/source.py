@@ -37,7 +37,8 @@ def hub_snapshot(repo_id: str, revision: str | None = None) -> Path:
     try:
         return Path(snapshot_download(repo_id=repo_id, repo_type="dataset", revision=revision))
     except Exception as exc:  # network, auth (gated repos need HF_TOKEN), offline without a cached copy
-        raise InputError(f"could not fetch the hub dataset {repo_id} ({type(exc).__name__}: {exc}). Set HF_TOKEN "
+        raise InputError(f"could not fetch the hub dataset {repo_id}{f'@{revision}' if revision else ''} "
+                         f"({type(exc).__name__}: {exc}). Set HF_TOKEN "
                          "for a gated repository or HF_ENDPOINT for a mirror, or download it yourself and name the "
                          "folder under video_roots in the config.") from None
 
