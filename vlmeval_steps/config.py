@@ -210,7 +210,8 @@ class Plan:
     def judge(self, dataset: str) -> dict:
         """Judge settings for a dataset; `model: exact_matching` means rule-based extraction only."""
         judge = dict(self.config.get("judge") or {})
-        per_dataset = (judge.pop("datasets", None) or {}).get(split_limit(dataset)[0]) or {}
+        video = split_video_name(self.config, dataset)  # MMBench-Video_8frame: MMBench-Video's settings
+        per_dataset = (judge.pop("datasets", None) or {}).get(video[0] if video else split_limit(dataset)[0]) or {}
         judge.update(per_dataset)
         judge.setdefault("model", "exact_matching")
         if judge["model"] == "auto":  # opt-in: the judge upstream's run.py picks for this dataset
