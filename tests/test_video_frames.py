@@ -176,3 +176,23 @@ def test_video_llm_prompts_carry_the_video_file_and_no_frames(tmp_path):
     rows = [json.loads(line) for line in out.open()]
     assert [m["type"] for m in rows[0]["message"]] == ["video", "text"]
     assert Path(rows[0]["message"][0]["value"]) == root / "videos" / "clip001.mp4"
+
+
+def test_a_rotated_video_is_turned_upright_as_decord_turns_it(tmp_path):
+    import av
+
+    im = Image.new("RGB", (32, 16), (0, 0, 0))
+    im.paste((255, 0, 0), (0, 0, 8, 16))   # a red band on the left
+    path = tmp_path / "phone.mp4"
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264", rate=5)
+        s.width, s.height, s.pix_fmt = 32, 16, "yuv420p"
+        s.set_display_rotation(90)          # shown turned 90 degrees counter-clockwise
+        for _ in range(3):
+            for p in s.encode(av.VideoFrame.from_image(im)):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    frame = decode.read(path, [1])[1]
+    assert frame.size == (16, 32)
+    assert frame.getpixel((8, 28))[0] > 200 and frame.getpixel((8, 3))[0] < 60   # the band is now at the bottom

@@ -143,7 +143,7 @@ def _front_to_back(container, stream, info: Probe, by_pts: dict, out: dict) -> N
         key = frame.pts if frame.pts is not None else (info.pts[position] if position < info.n_frames else None)
         position += 1
         if key in by_pts:
-            out[by_pts[key]] = frame.to_image()
+            out[by_pts[key]] = _upright(frame)
             if all(i in out for i in by_pts.values()):
                 return
         if key is not None and key > last:
@@ -170,7 +170,14 @@ def _by_seeking(container, stream, info: Probe, by_pts: dict, out: dict) -> None
                 return  # no timestamps to match by: the caller decodes front to back
             decoded_to = frame.pts
             if frame.pts in wanted:
-                out[by_pts[frame.pts]] = frame.to_image()
+                out[by_pts[frame.pts]] = _upright(frame)
                 wanted.discard(frame.pts)
             if not wanted or frame.pts >= last:
                 break
+
+
+def _upright(frame) -> Image.Image:
+    """The frame as decord gives it: turned by the stream's display rotation (phone videos), a multiple of 90."""
+    image = frame.to_image()
+    turn = round(getattr(frame, "rotation", 0) or 0) % 360
+    return image.rotate(turn, expand=True) if turn in (90, 180, 270) else image
