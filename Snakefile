@@ -31,7 +31,6 @@ include: "workflow/rules/report.smk"
 # `groups:` entry sends a rule to the queue after all, as grouped jobs (README "What runs where
 # on SLURM"). download, verify, summary and report say `localrule: True` themselves.
 localrules:
-    build_video_prompts,  # video: messages naming frames already decoded (frames is queued)
     build_prompts,  # datasets under `prompts_queue_mb`; build_prompts_large is queued
     infer_api,  # network-bound API calls
     merge,

@@ -120,6 +120,7 @@ rule build_video_prompts:
         code=fingerprint("prompts"),
     log:
         "logs/build_prompts/{dataset}/{prompt_id}.log",
+    localrule: True  # messages naming frames already decoded: seconds (decoding is the queued frames job)
     shell:
         "{VS} build-video-prompts --dataset {wildcards.dataset} --dataset-spec {params.spec:q} --data {input.tsv:q}"
         " --root-file {input.root:q} {params.frames} {params.setting} --prompt {wildcards.prompt_id}"
