@@ -20,6 +20,9 @@ from .mtvqa import MTVQADataset
 from .vcr import VCRDataset
 from .vqa import ImageVQADataset, OCRBench
 from .yorn import ImageYORNDataset
+from .video.mmbench_video import MMBenchVideo
+from .video.mvbench import MVBench, MVBench_MP4
+from .video.videomme import VideoMME
 
 CLASSES: dict[str, type[ImageBaseDataset]] = {
     "ImageMCQDataset": ImageMCQDataset,
@@ -38,6 +41,11 @@ CLASSES: dict[str, type[ImageBaseDataset]] = {
     "MathVision": MathVision,
     "LLaVABench": LLaVABench,
     "MMDUDataset": MMDUDataset,
+    # issue 12: video
+    "MMBenchVideo": MMBenchVideo,
+    "MVBench": MVBench,
+    "MVBench_MP4": MVBench_MP4,
+    "VideoMME": VideoMME,
 }
 #: the class a custom dataset of a given type gets
 TYPE_CLASSES = {"MCQ": "ImageMCQDataset", "Y/N": "ImageYORNDataset", "VQA": "ImageVQADataset"}
@@ -290,6 +298,13 @@ REGISTERED: dict[str, DatasetInfo] = dict([
     _entry("LLaVABench", "LLaVABench", f"{VLMEVAL}/LLaVABench.tsv", "d382a093f749a697820d3dadd61c8428"),
     # multi-turn: each turn answered with the conversation so far, each turn graded by the judge
     _entry("MMDU", "MMDUDataset", f"{VLMEVAL}/MMDU.tsv", "848b635a88a078f49aebcc6e39792061"),
+    # --- issue 12: video (upstream's VideoBaseDataset family, vlmeval/dataset/{mmbench_video,mvbench,videomme}.py) ---
+    # url: the hub dataset repository, hf://<repo_id>[@<branch>], or a local folder in its layout; md5: of the
+    # index TSV upstream builds from it (MMBench-Video: the repository's own TSV), upstream's MD5 / MP4_MD5
+    _entry("MMBench-Video", "MMBenchVideo", "hf://opencompass/MMBench-Video", "98f7df3eb1007fc375ea6fe88a98e2ff"),
+    _entry("MVBench", "MVBench", "hf://OpenGVLab/MVBench", "fd21d36522cdedd46d84dc46715ad832"),
+    _entry("MVBench_MP4", "MVBench_MP4", "hf://OpenGVLab/MVBench@video", "5c8c6f8b7972c2de65a629590f7c42f5"),
+    _entry("Video-MME", "VideoMME", "hf://lmms-lab/Video-MME", "85bdd91f9b29a99354c23b97ab7c113c"),
 ])
 
 

@@ -92,6 +92,10 @@ def upstream_default_judge(dataset: str, dataset_type: str) -> str:
         return "gpt-4o-mini"
     if any(k in name for k in ("mmlongbench", "mmdu", "dude", "slidevqa", "mia-bench", "wildvision")):
         return "gpt-4o"
+    if "video-mme" in name:
+        return "gpt-4o-mini"
+    if "mvbench" in name:  # run.py names none; MVBench's evaluate then defaults to chatgpt-0125
+        return "chatgpt-0125"
     return EXACT_MATCHING
 
 

@@ -55,6 +55,11 @@ BY_NAME: list[tuple[str, MainMetric]] = [
                                   "Answer Accuracy", "Image Relationship Understanding"))),
     (r"LLaVABench", MainMetric("Relative Score (main)", ("Relative Score (main)",), row="overall",
                                exclude=("VLM Score", "GPT4 Score"))),
+    # issue 12: video; a setting suffix (_8frame, _1fps, _subs) may follow the name
+    (r"MVBench(_MP4)?(_.+)?", MainMetric("overall acc", ("acc",), row="overall", exclude=("correct", "total"))),
+    (r"Video-MME(_.+)?", MainMetric("overall acc", ("acc",), row="overall", scale=100.0)),
+    (r"MMBench[-_]Video(_.+)?", MainMetric("Overall mean score (all)", ("all",), row="Overall", unit="points (max 3)",
+                                        exclude=("valid",))),
 ]
 BY_TYPE: dict[str, MainMetric] = {
     "MCQ": MainMetric("Overall", ("Overall",), scale=100.0),

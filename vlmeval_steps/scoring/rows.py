@@ -49,11 +49,14 @@ def accuracy(df: pd.DataFrame, unit, score, scale: float, unit_name: str, groups
 
 def _outcome_functions():
     from . import mathvista, mcq, mmvet, ocrbench, vqa, yorn
+    from ..datasets.video import mvbench, videomme
 
     return {
         "ImageMCQDataset": mcq.outcomes, "MMMUDataset": mcq.outcomes, "ImageYORNDataset": yorn.outcomes,
         "ImageVQADataset": vqa.outcomes, "OCRBench": ocrbench.outcomes, "MathVista": mathvista.outcomes,
         "MMVet": mmvet.outcomes,
+        # issue 12: video
+        "MVBench": mvbench.outcomes, "MVBench_MP4": mvbench.outcomes, "VideoMME": videomme.outcomes,
     }
 
 

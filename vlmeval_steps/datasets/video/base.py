@@ -11,6 +11,16 @@ Stages (each a file target):
 frames.json maps a clip key to {"video": path, "n_frames": int, "video_fps": float,
 "indices": [...], "timestamps": [...], "paths": [...]}; the indices and timestamps are recorded so they
 can be compared with upstream's.
+
+Messages are upstream's: items {type, value}, and where upstream gives a text a turn (MVBench's
+system prompt, its "Best option:(" answer prefix) the item carries upstream's `role` key:
+{"type": "text", "value": ..., "role": "system" | "assistant"}. Such an item has no `content`, which
+tells it from a dialog turn ({"role", "content"}, MMDU); a model that ignores roles reads it as
+text, as upstream's generic models do. A frame folder (MVBench's TVQA clips) is a Clip of kind
+"frames": n_frames = the number of entries in the folder, the class applies FOLDER_FPS itself (whatever
+rate is passed), and indices run from 1 up to n_frames inclusive: frame i is the file folder_frame_name(i).
+`write_index(root, dest)` writes upstream's index TSV byte for byte (prepare + to_csv; MMBench-Video copies
+the hub's own TSV), which is what INDEX_MD5 is the md5 of.
 """
 from __future__ import annotations
 
@@ -52,6 +62,7 @@ class Clip:
     video: str                # path relative to the dataset root: a video file, a .gif, or a folder of frames
     start: float | None = None
     end: float | None = None
+    kind: str = "video"       # "video" (any file the decoder reads: mp4, webm, gif) or "frames" (a folder of jpgs)
 
 
 class VideoBaseDataset(ImageBaseDataset):
@@ -59,19 +70,33 @@ class VideoBaseDataset(ImageBaseDataset):
     REQUIRED_COLUMNS = ("index", "question", "video")
     #: upstream's hub repository (repo_id) and the md5 upstream checks on the index TSV it generates
     HF_REPO: str = ""
+    HF_REVISION: str | None = None  # the hub branch upstream downloads (None: the default branch)
     INDEX_MD5: str | None = None
+    #: the frame rate upstream assumes for a folder of frames (Clip.kind == "frames")
+    FOLDER_FPS: float = 3
 
     def __init__(self, dataset: str = "", setting: FrameSetting = FrameSetting(), frames: dict | None = None,
-                 root: str | Path | None = None):
-        super().__init__(dataset)
+                 root: str | Path | None = None, images: dict | None = None):
+        super().__init__(dataset, images=images)  # images: registry.build_dataset's keyword; video rows have none
         self.setting = setting
         self.frames = frames or {}   # frames.json's content (clip key -> record)
         self.root = Path(root) if root is not None else None  # the dataset folder (videos, subtitles)
 
     # ----- download ---------------------------------------------------------------------------
     def prepare(self, root: Path) -> pd.DataFrame:
-        """Upstream's index TSV built from the hub-layout folder (upstream's generate_tsv)."""
+        """Upstream's index TSV built from the hub-layout folder (upstream's generate_tsv).
+
+        Unpacks what upstream unpacks first (zips, pickles: `unpack`), so one call readies the folder."""
         raise NotImplementedError
+
+    def unpack(self, root: Path) -> None:
+        """Upstream's unzip / unwrap steps on the downloaded folder; a no-op when already done."""
+
+    def write_index(self, root: Path, dest: Path) -> pd.DataFrame:
+        """Write upstream's index TSV to `dest` byte for byte (what INDEX_MD5 is the md5 of)."""
+        data = self.prepare(Path(root))
+        data.to_csv(dest, sep="\t", index=False)  # upstream's generate_tsv writes exactly this
+        return data
 
     # ----- frames -----------------------------------------------------------------------------
     def clips(self, data: pd.DataFrame) -> list[Clip]:
@@ -82,7 +107,27 @@ class VideoBaseDataset(ImageBaseDataset):
         return str(line["video"])
 
     def video_file(self, video: str) -> str:
+        """The video's path relative to the dataset root (upstream: data_root/{video}.mp4)."""
         return f"{video}.mp4"
+
+    def line_video(self, line) -> str:
+        """The row's video file relative to the dataset root (the `video` item of video_llm prompts)."""
+        return self.video_file(str(line["video"]))
+
+    def folder_frame_name(self, index: int) -> str:
+        """The file of frame `index` in a frame folder (upstream's read_frame)."""
+        return f"{index:05d}.jpg"
+
+    def abspath(self, rel: str) -> str:
+        return str(self.root / rel) if self.root is not None else rel
+
+    def frame_record(self, line) -> dict:
+        try:
+            return self.frames[self.clip_key(line)]
+        except KeyError:
+            from ...errors import InputError
+            raise InputError(f"{self.dataset_name}: row index={line['index']} has no extracted frames "
+                             f"(clip {self.clip_key(line)!r}); rebuild the frames target.") from None
 
     def frame_indices(self, clip: Clip, n_frames: int, video_fps: float) -> list[int]:
         """Upstream's VideoBaseDataset.save_video_frames formulas (a class overrides where upstream does)."""
@@ -102,9 +147,4 @@ class VideoBaseDataset(ImageBaseDataset):
         return [f"frame-{i}-of-{n}.jpg" for i in range(1, n + 1)]
 
     def frame_paths(self, line) -> list[str]:
-        try:
-            return list(self.frames[self.clip_key(line)]["paths"])
-        except KeyError:
-            from ...errors import InputError
-            raise InputError(f"{self.dataset_name}: row index={line['index']} has no extracted frames "
-                             f"(clip {self.clip_key(line)!r}); rebuild the frames target.") from None
+        return list(self.frame_record(line)["paths"])
