@@ -6,7 +6,7 @@
 #   vlmeval-steps run --data MMStar --model GPT4o              # VLMEvalKit-style flags, same workflow
 #
 # Stages: download -> verify -> build_prompts -> infer (per shard) -> merge -> judge -> score
-# -> summary, report.
+# -> summary, report. Video benchmarks: video_fetch -> frames -> build_video_prompts, then the same.
 # The rules live in workflow/rules/; each calls one `vlmeval-steps <stage>` command.
 
 from snakemake.utils import min_version
@@ -19,6 +19,7 @@ configfile: "config/config.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/video.smk"
 include: "workflow/rules/infer.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"

@@ -122,9 +122,18 @@ def test_judge_variables_go_to_the_environment():
 
 def test_options_that_change_nothing_here_are_noted():
     doc = json.loads(json.dumps(SEED_API))
-    doc["eval_config"].update(reuse=True, nframe=8)
+    doc["eval_config"].update(reuse=True)
     notes = " ".join(translate(doc).notes)
-    assert "reuse is ignored" in notes and "video" in notes
+    assert "reuse is ignored" in notes
+
+
+def test_video_settings_reach_the_config_and_fps_wins_with_a_note():
+    doc = json.loads(json.dumps(SEED_API))
+    doc["eval_config"].update(nframe=16, fps=0.5, use_subtitle=True, video_llm=False)
+    task = translate(doc)
+    assert {k: task.config[k] for k in ("nframe", "fps", "use_subtitle", "video_llm")} == dict(
+        nframe=16, fps=0.5, use_subtitle=True, video_llm=False)
+    assert any("fps takes precedence" in n for n in task.notes)
 
 
 @pytest.mark.parametrize("change, message", [
@@ -241,3 +250,15 @@ def test_a_key_left_anywhere_in_the_config_is_refused():
     assert SECRET not in yaml.safe_dump(cfg)
     with pytest.raises(InputError, match="may not be written"):
         runner._scrub({"custom_datasets": {"X": {"url": "u", "api_key": SECRET}}})
+
+
+def test_run_video_flags_name_the_targets_and_fps_wins_with_a_note(tmp_path):
+    _, task = build(["--data", "DemoVideo", "--model", "TinyLLaVA-Demo", "--nframe", "16", "--use-subtitle",
+                     "--judge", "exact_matching"], tmp_path)
+    assert task.config["nframe"] == 16 and task.config["use_subtitle"] is True
+    # DemoVideo has no subtitles: no _subs in its name
+    assert runner.targets(task.config, "infer") == ["results/TinyLLaVA-Demo/DemoVideo_16frame.xlsx"]
+    _, task = build(["--data", "DemoVideo", "--model", "TinyLLaVA-Demo", "--fps", "0.5", "--judge", "exact_matching"],
+                    tmp_path)
+    assert runner.targets(task.config, "infer") == ["results/TinyLLaVA-Demo/DemoVideo_0.5fps.xlsx"]
+    assert any("fps takes precedence" in n for n in task.notes)

@@ -454,5 +454,7 @@ def run_(ctx):
     raise SystemExit(code)
 
 
+from .video import cli as _video_cli  # noqa: E402,F401  (registers video-fetch, frames, build-video-prompts)
+
 if __name__ == "__main__":
     main()

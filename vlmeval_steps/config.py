@@ -75,15 +75,48 @@ def with_limit(dataset: str, limit: int | None) -> str:
     return f"{dataset}_limit{limit}" if limit else dataset
 
 
+def file_dataset_name(config: dict, dataset: str) -> str:
+    """A configured dataset as file names show it: a video benchmark gets its frame setting
+    (upstream's MVBench_8frame, Video-MME_1fps_subs); then the limit."""
+    info = _info_or_none(config, dataset)
+    if info is not None and info.name == split_limit(dataset)[0]:  # a bare name: the config's setting
+        from .datasets.registry import CLASSES
+        from .video.benchmark import is_video
+        from .video.settings import config_setting, named
+
+        if is_video(info):
+            setting = config_setting(config)
+            if setting.use_subtitle and not callable(getattr(CLASSES[info.cls], "subtitles", None)):
+                setting = dataclasses.replace(setting, use_subtitle=False)  # only Video-MME has subtitles: no _subs
+            dataset = named(dataset, setting)
+    return with_limit(dataset, config.get("limit"))
+
+
+def split_video_name(config: dict, name: str):
+    """('MVBench', FrameSetting) for a video benchmark's name with its setting ('MVBench_8frame'), else None."""
+    from .datasets.registry import REGISTERED
+    from .video.benchmark import is_video
+    from .video.settings import split_setting
+
+    names = [n for n, i in REGISTERED.items() if is_video(i)]
+    names += [n for n in config.get("custom_datasets") or {} if (i := _info_or_none(config, n)) and is_video(i)]
+    return split_setting(split_limit(name)[0], names, video_llm=bool(config.get("video_llm", False)))
+
+
 def all_pairs(config: dict) -> list[tuple[str, str]]:
-    """(model, dataset as in file names, i.e. with its limit) for every configured model x dataset."""
-    limit = config.get("limit")
-    return [(m, with_limit(d, limit)) for m in config.get("models") or [] for d in config.get("datasets") or []]
+    """(model, dataset as in file names, i.e. with its setting and limit) for every configured model x dataset."""
+    return [(m, file_dataset_name(config, d)) for m in config.get("models") or [] for d in config.get("datasets") or []]
 
 
 def _info_or_none(config: dict, dataset: str) -> DatasetInfo | None:
+    name = split_limit(dataset)[0]
     try:
-        return dataset_info(split_limit(dataset)[0], config.get("custom_datasets"))
+        return dataset_info(name, config.get("custom_datasets"))
+    except InputError:
+        pass
+    video = split_video_name(config, name)
+    try:  # a video benchmark named with its setting
+        return dataset_info(video[0], config.get("custom_datasets")) if video else None
     except InputError:
         return None  # reported where the name is resolved for real
 
@@ -161,7 +194,8 @@ class Plan:
         return sorted(set(REGISTERED) | set(self.config.get("custom_datasets") or {}))
 
     def dataset(self, name: str) -> DatasetInfo:
-        info = dataset_info(split_limit(name)[0], self.config.get("custom_datasets"))
+        video = split_video_name(self.config, name)  # MVBench_8frame: MVBench, sampled at 8 frames
+        info = dataset_info(video[0] if video else split_limit(name)[0], self.config.get("custom_datasets"))
         if info.members:  # a group has no TSV of its own
             return info
         if info.upstream:  # an alias reads upstream's TSV (as the config resolves it: url and md5)
@@ -179,7 +213,8 @@ class Plan:
     def judge(self, dataset: str) -> dict:
         """Judge settings for a dataset; `model: exact_matching` means rule-based extraction only."""
         judge = dict(self.config.get("judge") or {})
-        per_dataset = (judge.pop("datasets", None) or {}).get(split_limit(dataset)[0]) or {}
+        video = split_video_name(self.config, dataset)  # MMBench-Video_8frame: MMBench-Video's settings
+        per_dataset = (judge.pop("datasets", None) or {}).get(video[0] if video else split_limit(dataset)[0]) or {}
         judge.update(per_dataset)
         judge.setdefault("model", "exact_matching")
         if judge["model"] == "auto":  # opt-in: the judge upstream's run.py picks for this dataset

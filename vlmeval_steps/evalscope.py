@@ -33,17 +33,16 @@ LOCAL_CLASS = "TransformersVLM"
 JUDGE_ENV = ("OPENAI_API_KEY", "OPENAI_API_BASE", "LOCAL_LLM")
 MODES = ("all", "infer")
 
+#: EvalScope's video keys: they go to the config as they are (video/settings.py reads them)
+VIDEO_KEYS = ("nframe", "fps", "use_subtitle", "video_llm")
 EVALSCOPE_TOP_KEYS = frozenset({"work_dir", "eval_backend", "eval_config", *JUDGE_ENV})
 EVALSCOPE_EVAL_KEYS = frozenset({"model", "data", "mode", "limit", "nproc", "reuse", "rerun", "use_cache",
-                                 "work_dir", "nframe", "fps", "use_subtitle", *JUDGE_ENV})
+                                 "work_dir", *VIDEO_KEYS, *JUDGE_ENV})
 #: accepted so that existing task files run, but they change nothing here (said in Task.notes)
 EVALSCOPE_IGNORED = {
     "reuse": "vlmeval-steps always reuses what is up to date and recomputes only what is not",
     "rerun": "vlmeval-steps always reuses what is up to date and recomputes only what is not",
     "use_cache": "answers are cached per sample under work/cache/ in the work dir",
-    "nframe": "video benchmarks are not supported",
-    "fps": "video benchmarks are not supported",
-    "use_subtitle": "video benchmarks are not supported",
 }
 
 
@@ -230,10 +229,23 @@ def from_evalscope(doc: dict, base_config: dict, named: dict, where: Path, sourc
     if ev.get("nproc") is not None:
         set_nproc(config, named, _positive_int(ev["nproc"], f"{source}: eval_config.nproc"))
     _judge_env({**doc, **ev}, task)
+    for key in VIDEO_KEYS:
+        if ev.get(key) is not None:
+            config[key] = ev[key]
+    _video_note(config, task)
     for key, why in EVALSCOPE_IGNORED.items():
         if ev.get(key) not in (None, False):
             task.notes.append(f"eval_config.{key} is ignored: {why}.")
     return task
+
+
+def _video_note(config: dict, task: Task) -> None:
+    """fps and nframe both set: said once, with upstream's precedence (fps)."""
+    from .video.settings import precedence_note
+
+    nframe, fps = config.get("nframe"), config.get("fps")
+    if fps is not None and float(fps) > 0 and nframe is not None and int(nframe) > 0:
+        task.notes.append(precedence_note(int(nframe), float(fps)))
 
 
 def from_vlmevalkit(doc: dict, base_config: dict, named: dict, where: Path, source: str = "config") -> Task:

@@ -15,7 +15,10 @@ PACKAGE = Path(__file__).resolve().parent
 STAGE_SOURCES = {
     "download": ["steps/download.py"],
     "verify": ["steps/verify.py"],
-    "prompts": ["datasets", "prompts", "steps/build_prompts.py"],
+    "prompts": ["datasets", "prompts", "steps/build_prompts.py", "video/prompts.py", "video/benchmark.py"],
+    # video: the benchmark's folder and index; its frames (decoding, the classes' index formulas)
+    "video_fetch": ["video/source.py", "datasets/video"],
+    "frames": ["video/decode.py", "video/extract.py", "datasets/video"],
     "infer": ["models", "cache.py", "steps/infer.py"],
     "merge": ["predictions.py", "steps/merge.py"],
     # text.py: the Y/N word rules; mathvista.py, mathvision.py: what their prefetch compares with

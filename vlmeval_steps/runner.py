@@ -55,6 +55,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--nproc", "--api-nproc", type=int, metavar="N", dest="nproc",
                    help="Parallel requests for API models and the judge.")
     p.add_argument("--retry", type=int, metavar="N", help="Retries for API models and the judge.")
+    p.add_argument("--nframe", type=int, metavar="N",
+                   help="Video benchmarks: frames per video (default 8); outputs are named {dataset}_{N}frame.")
+    p.add_argument("--fps", type=float, metavar="F",
+                   help="Video benchmarks: frames per second of video (> 0 takes precedence over --nframe, as "
+                        "upstream); outputs are named {dataset}_{F}fps.")
+    p.add_argument("--use-subtitle", action="store_true", default=None,
+                   help="Video benchmarks with subtitles (Video-MME): subtitles in the prompt; outputs get _subs.")
+    p.add_argument("--video-llm", action="store_true", default=None,
+                   help="Video benchmarks: send the video file instead of frames.")
     p.add_argument("--judge", metavar="MODEL",
                    help="Judge model: exact_matching = rules only, auto = upstream's default per dataset, "
                         "or a model name (e.g. gpt-4o-mini).")
@@ -115,6 +124,15 @@ def build_task(args, repo: Path) -> Task:
             raise InputError(f"nothing to evaluate: give {what} (or a --config file that lists {key}).")
     if args.limit is not None:
         config["limit"] = args.limit
+    if args.nframe is not None and args.nframe < 0:
+        raise InputError(f"--nframe must be >= 0, not {args.nframe}.")
+    for key in ("nframe", "fps", "use_subtitle", "video_llm"):  # video benchmarks (video/settings.py)
+        if getattr(args, key) is not None:
+            config[key] = getattr(args, key)
+    if args.fps is not None and args.fps > 0 and int(config.get("nframe") or 8) > 0:
+        from .video.settings import precedence_note
+
+        task.notes.append(precedence_note(int(config.get("nframe") or 8), args.fps))
     if args.mode:
         task.mode = args.mode
     task.mode = task.mode or "all"

@@ -343,6 +343,15 @@ def dataset_info(name: str, custom: dict | None = None) -> DatasetInfo:
 
 
 def build_dataset(info: DatasetInfo, images: dict | None = None) -> ImageBaseDataset:
-    dataset = CLASSES[info.cls](info.name, images=images)
+    cls = CLASSES[info.cls]
+    # a video benchmark's frames come with its setting (video/benchmark.py); judge and score need neither
+    dataset = cls(info.name) if cls.MODALITY == "VIDEO" else cls(info.name, images=images)
     dataset.info = info
     return dataset
+
+
+# ---- video: the offline demo's benchmark (vlmeval_steps/video/demo_clips.py); its clips are committed under demo/ ----
+from .video.demo import DemoVideo  # noqa: E402
+
+CLASSES["DemoVideo"] = DemoVideo
+REGISTERED["DemoVideo"] = DatasetInfo(name="DemoVideo", cls="DemoVideo", url="demo/DemoVideo", md5=None)

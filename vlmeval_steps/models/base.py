@@ -29,7 +29,8 @@ def normalise_message(message) -> list[dict]:
         if isinstance(item, dict):
             if "type" not in item or "value" not in item:
                 raise ValueError(f"message item {item!r} needs 'type' and 'value'")
-            out.append(dict(type=item["type"], value=item["value"]))
+            # a video benchmark's system text or assistant prefix keeps its role (upstream's MVBench)
+            out.append(dict(type=item["type"], value=item["value"], **({"role": item["role"]} if "role" in item else {})))
         elif isinstance(item, str):
             out.append(dict(type="image" if _looks_like_image(item) else "text", value=item))
         else:

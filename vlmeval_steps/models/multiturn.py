@@ -16,7 +16,8 @@ from .base import BaseModel
 
 
 def is_dialog(message) -> bool:
-    return bool(message) and isinstance(message[0], dict) and "role" in message[0]
+    # a turn is {role, content}; a video benchmark's item may carry a role of its own ({type, value, role})
+    return bool(message) and isinstance(message[0], dict) and "role" in message[0] and "content" in message[0]
 
 
 def has_chat_inner(model) -> bool:

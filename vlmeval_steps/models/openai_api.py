@@ -242,7 +242,7 @@ class OpenAIAPI(BaseAPI):
 
     def prepare_content(self, inputs: list[dict], encoded: dict | None = None, image_url=None) -> list[dict]:
         """Upstream's content: interleaved text/image parts, or one text part without images."""
-        if not any(item["type"] == "image" for item in inputs):
+        if not any(item["type"] in ("image", "video") for item in inputs):
             return [{"type": "text", "text": "\n".join(item["value"] for item in inputs if item["type"] == "text")}]
         image_url = image_url or (lambda value: self._image_url(value, encoded))
         content = []
@@ -253,6 +253,10 @@ class OpenAIAPI(BaseAPI):
             elif item["type"] == "image":
                 content.append({"type": "image_url", "image_url": {"url": image_url(item["value"]),
                                                                    "detail": self.img_detail}})
+            elif item["type"] == "video":  # video_llm: upstream's video message (LMDeployAPI's video_url)
+                from .video_content import video_data_url
+
+                content.append({"type": "video_url", "video_url": {"url": video_data_url(item["value"])}})
         return content
 
     def payload(self, inputs: list[dict], encoded: dict | None = None, image_url=None, **kwargs) -> dict:
@@ -260,13 +264,19 @@ class OpenAIAPI(BaseAPI):
         kwargs.pop("dataset", None)
         kwargs.pop("stream", None)  # answers are read whole
         messages = []
-        if self.system_prompt is not None:
-            messages.append({"role": "system", "content": self.system_prompt})
-        if inputs and "role" in inputs[0]:  # a conversation (chat_inner): each turn with its own role
+        from .multiturn import is_dialog
+        from .video_content import api_system_prompt
+
+        if is_dialog(inputs):  # a conversation (chat_inner): each turn with its own role
+            if self.system_prompt is not None:
+                messages.append({"role": "system", "content": self.system_prompt})
             for turn in inputs:
                 messages.append({"role": turn["role"], "content": self.prepare_content(turn["content"], encoded,
                                                                                        image_url)})
         else:
+            system, inputs = api_system_prompt(self.system_prompt, inputs)  # a video benchmark's system items
+            if system is not None:
+                messages.append({"role": "system", "content": system})
             messages.append({"role": "user", "content": self.prepare_content(inputs, encoded, image_url)})
         temperature = kwargs.pop("temperature", self.temperature)
         max_tokens = kwargs.pop("max_tokens", self.max_tokens)

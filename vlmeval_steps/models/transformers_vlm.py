@@ -122,6 +122,7 @@ def images_only_processor(model_path: str, trust_remote_code: bool):
 
 class TransformersVLM(BaseModel):
     INTERLEAVE = True
+    allowed_types = ["text", "image", "video"]  # video: for processors that take it (video_content.py)
     EXTRA_SETTINGS = GENERATION_KEYS  # what **generation may hold (checked before a run: names_check.py)
 
     def __init__(self, model_path: str, device: str = "auto", dtype: str = "auto", system_prompt: str | None = None,
@@ -146,15 +147,23 @@ class TransformersVLM(BaseModel):
         self.system_prompt = system_prompt
 
     def conversation(self, message) -> list[dict]:
+        from .video_content import split_roles, video_part
+
+        system, message, prefix = split_roles(message)  # video benchmarks: system / assistant items
         content = []
         for item in message:
             if item["type"] == "image":
                 content.append({"type": "image", "image": load_image(item["value"])})
             elif item["type"] == "text":
                 content.append({"type": "text", "text": item["value"]})
+            elif item["type"] == "video":
+                content.append(video_part(item["value"], self.processor))
         conv = [{"role": "user", "content": content}]
-        if self.system_prompt:
-            conv.insert(0, {"role": "system", "content": [{"type": "text", "text": self.system_prompt}]})
+        system = ([self.system_prompt] if self.system_prompt else []) + system
+        if system:
+            conv.insert(0, {"role": "system", "content": [{"type": "text", "text": "\n".join(system)}]})
+        if prefix:  # the answer starts with it (continue_final_message)
+            conv.append({"role": "assistant", "content": [{"type": "text", "text": "".join(prefix)}]})
         return conv
 
     def inputs(self, messages: list):
@@ -172,9 +181,11 @@ class TransformersVLM(BaseModel):
                      for m, im in zip(messages, images)]
             return self.processor(text=texts, images=images if any(images) else None, return_tensors="pt",
                                   **padding).to(self.device)
+        convs = [self.conversation(m) for m in messages]
+        prefixed = all(c[-1]["role"] == "assistant" for c in convs)  # the answer's start is given (MVBench)
         return self.processor.apply_chat_template(
-            [self.conversation(m) for m in messages], add_generation_prompt=True, tokenize=True, return_dict=True,
-            return_tensors="pt", processor_kwargs=padding).to(self.device)
+            convs, add_generation_prompt=not prefixed, continue_final_message=prefixed, tokenize=True,
+            return_dict=True, return_tensors="pt", processor_kwargs=padding).to(self.device)
 
     def generate_inner(self, message, dataset=None) -> str:
         return self.generate_batch_inner([message])[0]

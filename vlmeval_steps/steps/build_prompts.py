@@ -31,13 +31,13 @@ def message_digest(message: list[dict], image_digests: dict[str, str]) -> str:
 def _digest_parts(message, image_digests: dict[str, str]) -> list:
     parts = []
     for item in message:
-        if "role" in item:  # a dialog turn (multi-turn benchmarks): its role, then its content
+        if "role" in item and "content" in item:  # a dialog turn (multi-turn benchmarks): its role, then its content
             content = item["content"]
             parts.append(["role", item["role"], content if isinstance(content, str) else
                           _digest_parts(content, image_digests)])
         elif item["type"] == "text":
-            parts.append(["text", item["value"]])
-        else:
+            parts.append(["text", item["value"]] + ([item["role"]] if "role" in item else []))
+        else:  # an image, or a video file (video_llm): by content, wherever the file is
             path = item["value"]
             parts.append([item["type"], image_digests.get(path) or file_digest(path)])
     return parts

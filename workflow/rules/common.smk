@@ -11,7 +11,7 @@ from snakemake.utils import validate
 
 try:
     from vlmeval_steps.config import (generation_settings, judge_name, judge_settings, load_plan, split_limit,
-                                      with_limit)
+                                      split_video_name, with_limit)
     from vlmeval_steps.errors import InputError
     from vlmeval_steps.fingerprint import fingerprint
     from vlmeval_steps.gpu import gpus_needed
@@ -97,13 +97,17 @@ for _d in config.get("datasets") or []:
     _check(PLAN.dataset, _d)
 
 
+VIDEO_SUFFIX = r"(?:_[1-9][0-9]*frame|_[0-9]+(?:\.[0-9]+)?fps)?(?:_subs)?"  # video/settings.py suffix_pattern
+
+
 def _alternatives(names):
     return "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
 
 
 wildcard_constraints:
     model=_alternatives(PLAN.model_names()),
-    dataset=f"(?:{_alternatives(PLAN.dataset_names())})(?:_limit[1-9][0-9]*)?",
+    # a video benchmark's name may carry its frame setting (MVBench_8frame, Video-MME_1fps_subs)
+    dataset=f"(?:{_alternatives(PLAN.dataset_names())}){VIDEO_SUFFIX}(?:_limit[1-9][0-9]*)?",
     shard=r"\d+",
     nshards=r"[1-9]\d*",
     prompt_id=r"[A-Za-z0-9_-]+",
@@ -114,7 +118,8 @@ wildcard_constraints:
 # thousands of jobs at scale: each answer is computed once (docs/scale.md "Planning").
 @functools.cache
 def base(dataset):
-    return split_limit(dataset)[0]
+    video = split_video_name(config, dataset)  # MVBench_8frame_limit5 -> MVBench (one TSV for every setting)
+    return video[0] if video else split_limit(dataset)[0]
 
 
 @functools.cache
@@ -302,7 +307,7 @@ def _unknown_pair(wildcards, output):
 # lands here instead of Snakemake's bare MissingRuleException: the error names the unknown part and
 # the close known names. Its pattern excludes every valid pair, so it never competes with `score`.
 _VALID_PAIR = (f"(?:{_alternatives(PLAN.model_names())})/(?:{_alternatives(PLAN.dataset_names())})"
-               r"(?:_limit[1-9][0-9]*)?")
+               + VIDEO_SUFFIX + r"(?:_limit[1-9][0-9]*)?")
 
 
 rule unknown_result:
