@@ -10,10 +10,8 @@ from __future__ import annotations
 from ..errors import InputError
 from ..scoring.mathvision import PREFETCH_LOG, choices_of, post_check
 from . import mathvista
-from .matching import FAIL_MSG
 
-TRIES = 5
-MAX_TOKENS = 128  # upstream builds the MATH-Vision judge with max_tokens=128
+# the judge: upstream builds the MATH-Vision judge with max_tokens=128 and 5 tries, as MathVista's
 
 # upstream's prompt byte for byte ("\n" inside the examples are real newlines followed by an
 # empty line; "respone" misspelt; no newline before "Extracted answer:")
@@ -62,15 +60,9 @@ def judge_prompt(question: str, prediction: str) -> str:
 
 
 def ask_judge(judge, line) -> dict:
-    prompt = judge_prompt(str(line["question"]), str(line["prediction"]))
-    log = ""
-    for i in range(TRIES):
-        reply = judge.ask(prompt, temperature=i * 0.5, max_tokens=MAX_TOKENS)
-        if reply is None or FAIL_MSG in reply:
-            log += f"Try {i}: output is {line['prediction']}, failed to parse.\n"
-            continue
-        return dict(index=line["index"], extracted=dict(res=reply), log=log + "Succeed", method="judge")
-    return dict(index=line["index"], extracted=dict(res=""), log=log + "All 5 retries failed.\n", method="judge")
+    reply, log = mathvista.ask_with_retries(judge, judge_prompt(str(line["question"]), str(line["prediction"])),
+                                            line["prediction"])
+    return dict(index=line["index"], extracted=dict(res=reply or ""), log=log, method="judge")
 
 
 def extract(data, judge, dataset_name: str = "MathVision") -> list[dict]:

@@ -113,23 +113,29 @@ def prefetch(line):
     return value if (value is not None and gt is not None and value == gt and value) else None
 
 
+def ask_with_retries(judge, prompt: str, prediction) -> tuple[str | None, str]:
+    """Upstream's auxeval loop (MathVista, MATH-Vision, MMLongBench): up to 5 tries at temperatures 0, 0.5, ...;
+    the reply (None when every try failed) and upstream's log of the tries."""
+    log = ""
+    for i in range(TRIES):
+        reply = judge.ask(prompt, temperature=i * 0.5, max_tokens=MAX_TOKENS)
+        if reply is None or FAIL_MSG in reply:
+            log += f"Try {i}: output is {prediction}, failed to parse.\n"
+            continue
+        return reply, log + "Succeed"
+    return None, log + "All 5 retries failed.\n"
+
+
 def extract_row(judge, line) -> dict:
     res = prefetch(line)
     if res is not None:
         return dict(index=line["index"], extracted=dict(res=res, parsed=parse(line, str(res))), log=PREFETCH_LOG,
                     method="rule")
-    prompt = judge_prompt(str(line["question"]), str(line["prediction"]))
-    log = ""
-    for i in range(TRIES):
-        reply = judge.ask(prompt, temperature=i * 0.5, max_tokens=MAX_TOKENS)
-        if reply is None or FAIL_MSG in reply:
-            log += f"Try {i}: output is {line['prediction']}, failed to parse.\n"
-            continue
-        log += "Succeed"
-        return dict(index=line["index"], extracted=dict(res=reply, parsed=parse(line, reply)), log=log,
-                    method="judge")
-    log += "All 5 retries failed.\n"
-    return dict(index=line["index"], extracted=dict(res="", parsed=None), log=log, method="judge")
+    reply, log = ask_with_retries(judge, judge_prompt(str(line["question"]), str(line["prediction"])),
+                                  line["prediction"])
+    if reply is None:
+        return dict(index=line["index"], extracted=dict(res="", parsed=None), log=log, method="judge")
+    return dict(index=line["index"], extracted=dict(res=reply, parsed=parse(line, reply)), log=log, method="judge")
 
 
 def check_columns(data, dataset_name: str) -> None:

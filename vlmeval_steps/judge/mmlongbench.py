@@ -10,10 +10,7 @@ the reply has no 'Extracted answer:'). The record's `extracted` is {"res": reply
 from __future__ import annotations
 
 from ..errors import InputError
-from .matching import FAIL_MSG
-
-TRIES = 5
-MAX_TOKENS = 128
+from .mathvista import ask_with_retries  # the same 5 tries at max_tokens=128
 
 # upstream's strings byte for byte ("\n" inside the triple-quoted strings are real newlines, so
 # several lines end with an empty one; 'servife' and 'serve' are upstream's typos)
@@ -104,17 +101,10 @@ def parse_reply(reply: str) -> str:
 
 
 def extract_row(judge, line) -> dict:
-    prompt = judge_prompt(line["question"], line["prediction"])
-    log = ""
-    for i in range(TRIES):
-        reply = judge.ask(prompt, temperature=i * 0.5, max_tokens=MAX_TOKENS)
-        if reply is None or FAIL_MSG in reply:
-            log += f"Try {i}: output is {line['prediction']}, failed to parse.\n"
-            continue
-        return dict(index=line["index"], extracted=dict(res=reply, pred=parse_reply(reply)), log=log + "Succeed",
-                    method="judge")
-    return dict(index=line["index"], extracted=dict(res="", pred=""), log=log + "All 5 retries failed.\n",
-                method="judge")
+    reply, log = ask_with_retries(judge, judge_prompt(line["question"], line["prediction"]), line["prediction"])
+    if reply is None:
+        return dict(index=line["index"], extracted=dict(res="", pred=""), log=log, method="judge")
+    return dict(index=line["index"], extracted=dict(res=reply, pred=parse_reply(reply)), log=log, method="judge")
 
 
 def extract(data, judge, dataset_name: str) -> list[dict]:
