@@ -23,6 +23,9 @@ PROVEN_ARCHITECTURES = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "i
 #: never the network: a model_path is a folder or a hub id already in the local cache (HF_HUB_OFFLINE is
 #: read when huggingface_hub is imported, which may have happened before this adapter sets it)
 LOCAL = {"local_files_only": True}
+#: upstream's Qwen2VLChat / Qwen3VLChat: OCRBench images get at least this many merged patches (10 x 10)
+#: whatever min_pixels is set, so small text crops are enlarged
+DATASET_MIN_TOKENS = {"OCRBench": 10 * 10}
 GENERATION_KEYS = ("max_new_tokens", "do_sample", "temperature", "top_p", "top_k", "num_beams",
                    "repetition_penalty")
 
@@ -120,13 +123,25 @@ def images_only_processor(model_path: str, trust_remote_code: bool):
                    chat_template=chat_template, **kwargs)
 
 
+def pixel_budget_factor(processor) -> int | None:
+    """The side in pixels of one merged patch (28 for Qwen2/2.5-VL, 32 for Qwen3-VL) where the image
+    processor sizes images by a pixel budget (size = shortest_edge / longest_edge in pixels); else None."""
+    ip = getattr(processor, "image_processor", None)
+    size = getattr(ip, "size", None) or {}
+    patch, merge = getattr(ip, "patch_size", None), getattr(ip, "merge_size", None)
+    if not (patch and merge and "shortest_edge" in size and "longest_edge" in size):
+        return None
+    return patch * merge
+
+
 class TransformersVLM(BaseModel):
     INTERLEAVE = True
     allowed_types = ["text", "image", "video"]  # video: for processors that take it (video_content.py)
     EXTRA_SETTINGS = GENERATION_KEYS  # what **generation may hold (checked before a run: names_check.py)
 
     def __init__(self, model_path: str, device: str = "auto", dtype: str = "auto", system_prompt: str | None = None,
-                 trust_remote_code: bool = False, max_new_tokens: int = 512, do_sample: bool = False, **generation):
+                 trust_remote_code: bool = False, max_new_tokens: int = 512, do_sample: bool = False,
+                 min_pixels: int | None = None, max_pixels: int | None = None, **generation):
         import torch
         from transformers import AutoModelForImageTextToText
 
@@ -145,6 +160,29 @@ class TransformersVLM(BaseModel):
             for k in ("temperature", "top_p", "top_k"):
                 self.generation.pop(k, None)
         self.system_prompt = system_prompt
+        self.min_pixels, self.max_pixels = min_pixels, max_pixels
+        self.pixel_factor = pixel_budget_factor(self.processor)  # None: not a Qwen-style pixel budget
+        if (min_pixels or max_pixels) and self.pixel_factor is None:
+            raise ValueError(f"TransformersVLM {model_path}: min_pixels / max_pixels need an image processor "
+                             "that sizes images by a pixel budget (Qwen2-VL, Qwen2.5-VL, Qwen3-VL); "
+                             "remove them from this model's settings")
+
+    def image_size(self, dataset: str | None) -> dict | None:
+        """The image processor's `size` for this dataset (upstream's budgets), or None for its own."""
+        if self.pixel_factor is None:
+            return None
+        size = {}
+        if self.min_pixels is not None:
+            size["shortest_edge"] = self.min_pixels
+        if self.max_pixels is not None:
+            size["longest_edge"] = self.max_pixels
+        if dataset in DATASET_MIN_TOKENS:
+            size["shortest_edge"] = DATASET_MIN_TOKENS[dataset] * self.pixel_factor ** 2
+        if not size:
+            return None
+        own = self.processor.image_processor.size
+        return {"shortest_edge": size.get("shortest_edge", own["shortest_edge"]),
+                "longest_edge": size.get("longest_edge", own["longest_edge"])}
 
     def conversation(self, message) -> list[dict]:
         from .video_content import split_roles, video_part
@@ -166,12 +204,15 @@ class TransformersVLM(BaseModel):
             conv.append({"role": "assistant", "content": [{"type": "text", "text": "".join(prefix)}]})
         return conv
 
-    def inputs(self, messages: list):
+    def inputs(self, messages: list, dataset: str | None = None):
         """The processor's tensors for a batch of messages, on the model's device."""
         tok = getattr(self.processor, "tokenizer", None)
         if tok is not None:
             tok.padding_side = "left"  # generation appends on the right, so pad on the left
         padding = {"padding": True} if len(messages) > 1 else {}
+        size = self.image_size(dataset)
+        if size is not None:
+            padding["size"] = size
         if getattr(self.processor, "chat_template", None) is None:
             # no chat template (PaliGemma): an image token per image, then the texts; the processor expands them
             images = [[load_image(i["value"]) for i in m if i["type"] == "image"] for m in messages]
@@ -188,17 +229,17 @@ class TransformersVLM(BaseModel):
             return_dict=True, return_tensors="pt", processor_kwargs=padding).to(self.device)
 
     def generate_inner(self, message, dataset=None) -> str:
-        return self.generate_batch_inner([message])[0]
+        return self.generate_batch_inner([message], dataset)[0]
 
     def generate_batch(self, messages: list, dataset=None) -> list[str]:
         from .base import normalise_message
 
-        return self.generate_batch_inner([normalise_message(m) for m in messages])
+        return self.generate_batch_inner([normalise_message(m) for m in messages], dataset)
 
-    def generate_batch_inner(self, messages: list) -> list[str]:
+    def generate_batch_inner(self, messages: list, dataset: str | None = None) -> list[str]:
         import torch
 
-        inputs = self.inputs(messages)
+        inputs = self.inputs(messages, dataset)
         with torch.inference_mode():
             out = self.model.generate(**inputs, **self.generation)
         tail = out[:, inputs["input_ids"].shape[1]:]
