@@ -96,6 +96,11 @@ def test_family_settings_are_upstreams(plan):
     assert plan.model("InternVL2-2B")["prompt"] == "internvl"
     assert plan.model("Gemma3-4B")["system_prompt"] == "You are a helpful assistant. "
     assert plan.model("llava_next_interleave_7b")["architecture"] == "llava"
+    # upstream's pixel budgets (Qwen2VLChat entries): they change answers, so they rerun inference
+    for name in ("Qwen2-VL-7B-Instruct", "Qwen2.5-VL-72B-Instruct"):
+        budget = {k: generation_settings(plan.model(name)).get(k) for k in ("min_pixels", "max_pixels")}
+        assert budget == {"min_pixels": 1280 * 28 * 28, "max_pixels": 16384 * 28 * 28}, name
+    assert "min_pixels" not in plan.model("Qwen3-VL-8B-Instruct")  # upstream sets none for Qwen3-VL
     # the architecture never reruns inference: the checkpoint decides the answers
     assert "architecture" in OPERATIONAL_KEYS and "architecture" not in generation_settings(qwen2)
 
