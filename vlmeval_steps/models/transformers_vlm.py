@@ -209,10 +209,10 @@ class TransformersVLM(BaseModel):
         tok = getattr(self.processor, "tokenizer", None)
         if tok is not None:
             tok.padding_side = "left"  # generation appends on the right, so pad on the left
-        padding = {"padding": True} if len(messages) > 1 else {}
+        kwargs = {"padding": True} if len(messages) > 1 else {}
         size = self.image_size(dataset)
         if size is not None:
-            padding["size"] = size
+            kwargs["size"] = size  # the image processor's pixel budget for this dataset
         if getattr(self.processor, "chat_template", None) is None:
             # no chat template (PaliGemma): an image token per image, then the texts; the processor expands them
             images = [[load_image(i["value"]) for i in m if i["type"] == "image"] for m in messages]
@@ -221,12 +221,12 @@ class TransformersVLM(BaseModel):
                                                    + [i["value"] for i in m if i["type"] == "text"])
                      for m, im in zip(messages, images)]
             return self.processor(text=texts, images=images if any(images) else None, return_tensors="pt",
-                                  **padding).to(self.device)
+                                  **kwargs).to(self.device)
         convs = [self.conversation(m) for m in messages]
         prefixed = all(c[-1]["role"] == "assistant" for c in convs)  # the answer's start is given (MVBench)
         return self.processor.apply_chat_template(
             convs, add_generation_prompt=not prefixed, continue_final_message=prefixed, tokenize=True,
-            return_dict=True, return_tensors="pt", processor_kwargs=padding).to(self.device)
+            return_dict=True, return_tensors="pt", processor_kwargs=kwargs).to(self.device)
 
     def generate_inner(self, message, dataset=None) -> str:
         return self.generate_batch_inner([message], dataset)[0]
