@@ -99,3 +99,36 @@ def test_batch_one_and_four_answer_alike_under_a_budget(tiny_vlm_path, pictures)
 def test_pixel_budgets_need_a_pixel_budget_processor(tiny_vlm_path):  # noqa: F811
     with pytest.raises(ValueError, match="min_pixels / max_pixels need an image processor"):
         TransformersVLM(str(tiny_vlm_path("llava")), device="cpu", dtype="float32", min_pixels=1000)
+
+
+NAME_MODEL = '''
+from vlmeval_steps.models import BaseModel
+
+
+class NameModel(BaseModel):
+    def generate_inner(self, message, dataset=None):
+        return str(dataset)
+'''
+
+
+def test_the_model_hears_the_benchmark_name_without_the_limit(tmp_path):
+    """`OCRBench_limit2` is asked as `OCRBench`, so name-keyed behaviour (the OCRBench pixel floor) holds in
+    limited runs too: a real `vlmeval-steps infer` process with a model that answers the name it is given."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "name_model.py").write_text(NAME_MODEL)
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text("".join(json.dumps({"index": i, "digest": f"d{i}", "message": [
+        {"type": "text", "value": f"question {i}"}]}) + "\n" for i in range(2)))
+    repo = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(repo)]))
+    out = tmp_path / "shard.jsonl"
+    subprocess.run([sys.executable, "-m", "vlmeval_steps", "infer", "--prompts", str(prompts), "--model", "m",
+                    "--model-spec", json.dumps({"class": "name_model:NameModel"}), "--dataset", "OCRBench_limit2",
+                    "--shard", "0", "--num-shards", "1", "--cache-dir", str(tmp_path / "cache"), "--out", str(out)],
+                   env=env, check=True, capture_output=True, timeout=120)
+    assert {json.loads(line)["prediction"] for line in out.read_text().splitlines()} == {"OCRBench"}

@@ -25,7 +25,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..cache import AnswerCache, answer_keys
-from ..config import generation_settings
+from ..config import generation_settings, split_limit
 from ..errors import InputError
 from ..fileio import atomic_write_text, read_jsonl, write_jsonl
 from ..gpu import claim_gpus, gpus_needed
@@ -146,12 +146,14 @@ def run(prompts_path: str | Path, spec: dict, shard: int, num_shards: int, cache
             if hasattr(model, "close"):
                 held.callback(model.close)
             log.info("model %s ready in %.1fs", spec["class"], time.time() - t0)
+            # the model hears the benchmark's name without the limit, as upstream's would (OCRBench's pixel floor)
+            name = split_limit(dataset)[0]
             if is_dialog(todo[0]["message"]):  # multi-turn benchmarks (issue 11: MMDU)
-                answers = _ask_dialogs(model, todo, dataset, int(spec.get("nproc", 4)))
+                answers = _ask_dialogs(model, todo, name, int(spec.get("nproc", 4)))
             elif getattr(model, "is_api", False):
-                answers = _ask_api(model, todo, dataset, int(spec.get("nproc", 4)))
+                answers = _ask_api(model, todo, name, int(spec.get("nproc", 4)))
             else:
-                answers = _ask_local(model, todo, dataset, int(spec.get("batch_size", 1)))
+                answers = _ask_local(model, todo, name, int(spec.get("batch_size", 1)))
             held.callback(answers.close)  # on an error: cancel what is in flight, send nothing more
             t_ask, new_failed, streak = time.time(), 0, 0
             down_after = max(10, 2 * int(spec.get("nproc", 4)))
