@@ -366,9 +366,13 @@ class MVBench(VideoBaseDataset):
         base = self.llm_root if (made and self.llm_root is not None) else self.root
         return dict(type="video", value=str(Path(base) / spec["path"]) if base is not None else spec["path"])
 
-    def build_prompt(self, line) -> list[dict]:
+    def check_setting(self) -> None:
+        """MVBench takes nframe only: fps raises upstream's message (MVBench_MP4 takes either)."""
         if self.setting.fps > 0:
-            self._num_segments()  # raises upstream's message
+            self._num_segments()
+
+    def build_prompt(self, line) -> list[dict]:
+        self.check_setting()
         question, _ = qa_template(line, self.dataset_name)
         message = [dict(type="text", value=SYS, role="system")]
         if self.setting.video_llm:
@@ -495,17 +499,8 @@ class MVBench_MP4(MVBench):
     def video_item(self, line) -> dict:
         return dict(type="video", value=self.abspath(self.line_video(line)))
 
-    def build_prompt(self, line) -> list[dict]:
-        question, _ = qa_template(line, self.dataset_name)
-        message = [dict(type="text", value=SYS, role="system")]
-        if self.setting.video_llm:
-            message.append(self.video_item(line))
-        else:
-            message.extend(dict(type="image", value=p) for p in self.frame_paths(line))
-        message.append(dict(type="text", value=question))
-        message.append(dict(type="text", value=ONLY_BEST))
-        message.append(dict(type="text", value=ANSWER_PREFIX, role="assistant"))
-        return message
+    def check_setting(self) -> None:
+        pass  # nframe or fps
 
 
 def outcomes(tables: dict, dataset_name: str):
