@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
 # Quick start, command 1: install vlmeval-steps and run the offline demo end to end.
+# It installs into ./.venv (or the active venv, or $PYTHON) the locked versions: see scripts/python-env.sh.
 # Extra arguments go to snakemake (e.g. `bash scripts/demo.sh -n` for a dry run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=${PYTHON:-python3}
-# torch first: with it installed, the package's own `torch` requirement pulls nothing more
-"$PY" -m pip install --quiet "torch==2.13.0"
-"$PY" -m pip install --quiet -e .
+source scripts/python-env.sh
+install_project .
 "$PY" -m snakemake --cores "${CORES:-2}" "$@"
 echo
 echo "Demo score (results/TinyLLaVA-Demo/DemoShapes_acc.csv):"
@@ -19,3 +18,4 @@ echo "Which demo model is better, and where they differ (vlmeval-steps compare):
 "$PY" -m vlmeval_steps compare --model TinyLLaVA-Demo --model TinyLLaVA-Demo-Terse --dataset DemoShapes --show 3
 echo
 echo "Leaderboard: results/summary.md; report with charts: open $(pwd)/results/report.html in a browser"
+[ -n "${VIRTUAL_ENV:-}" ] && echo "The environment: source ${VIRTUAL_ENV#$(pwd)/}/bin/activate, then vlmeval-steps --help"

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Quick start, command 2: install vlmeval-steps with its test extras and run the test suite.
+# It installs into ./.venv (or the active venv, or $PYTHON) the locked versions: see scripts/python-env.sh.
+# VLMEVAL_STEPS_DEPS=newest runs it on the newest versions pyproject.toml allows instead (in ./.venv-newest).
 # Extra arguments go to pytest (e.g. `bash scripts/test.sh -m "not slow"`).
 #
 # As root on a machine with apt-get (CI), it also changes the system, and says so before doing it:
@@ -11,7 +13,6 @@
 # Anywhere else it installs Python packages only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=${PYTHON:-python3}
 SLURM_STATE=${SLURM_BASE:-/tmp/vlmeval-slurm}/state
 say() { echo "scripts/test.sh: $*"; }
 
@@ -20,7 +21,7 @@ want_slurm() { as_root_with_apt && [ "${VLMEVAL_STEPS_SLURM:-1}" != 0 ]; }
 want_chromium() { as_root_with_apt && [ "${VLMEVAL_STEPS_CHROMIUM:-1}" != 0 ]; }
 running() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-say "installing Python packages: torch 2.13.0 (CPU) and this project with its test extras (pip)"
+source scripts/python-env.sh
 if want_slurm; then
   missing=""
   for p in slurmctld slurmd slurm-client munge; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
@@ -33,8 +34,7 @@ if want_chromium && ! command -v chromium >/dev/null; then
       "VLMEVAL_STEPS_CHROMIUM=0 skips this."
 fi
 
-"$PY" -m pip install --quiet "torch==2.13.0"
-"$PY" -m pip install --quiet -e ".[test]"
+install_project ".[test]"
 
 if want_slurm; then
   # stop afterwards only what this run started: a cluster that was already up stays up

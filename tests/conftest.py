@@ -1,6 +1,7 @@
 """Shared fixtures: the trained demo model (built once per session) and workflow copies in tmp dirs."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -161,6 +162,27 @@ class ServedModel:
         return text.count("POST /v1/chat/completions")
 
 
+#: the served model's context: the demo model's 512 positions are too few for the judges' prompts, which
+#: `transformers serve` refuses outright since transformers 5.25 ("The prompt has 541 tokens, but the model takes
+#: at most 512")
+SERVED_CONTEXT = 4096
+
+
+def _with_context(model_dir: Path, out: Path, positions: int) -> Path:
+    """The model folder with a longer context: weights linked, config.json's max_position_embeddings raised.
+
+    The demo model's positions are rotary (no weights), so its answers to prompts that fit 512 tokens are the same.
+    """
+    out.mkdir()
+    for f in model_dir.iterdir():
+        if f.name != "config.json":
+            (out / f.name).symlink_to(f.resolve())
+    cfg = json.loads((model_dir / "config.json").read_text())
+    cfg["text_config"]["max_position_embeddings"] = positions
+    (out / "config.json").write_text(json.dumps(cfg, indent=2))
+    return out
+
+
 @pytest.fixture(scope="session")
 def openai_server(tmp_path_factory, demo_model) -> ServedModel:
     import socket
@@ -171,13 +193,14 @@ def openai_server(tmp_path_factory, demo_model) -> ServedModel:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     tmp = tmp_path_factory.mktemp("served")
+    served = _with_context(demo_model, tmp / "model", SERVED_CONTEXT)
     # GET /v1/models scans the hub cache; an empty one keeps the server from touching ~/.cache
     env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HUB_CACHE=str(tmp / "hf-cache"))
     (tmp / "hf-cache").mkdir()
     exe = shutil.which("transformers") or os.path.join(os.path.dirname(sys.executable), "transformers")
     log_path = tmp / "server.log"
     log_fh = open(log_path, "w")
-    proc = subprocess.Popen([exe, "serve", str(demo_model), "--host", "127.0.0.1", "--port", str(port),
+    proc = subprocess.Popen([exe, "serve", str(served), "--host", "127.0.0.1", "--port", str(port),
                              "--device", "cpu"], env=env, stdout=log_fh, stderr=subprocess.STDOUT)
     deadline = time.time() + 180
     while True:
@@ -191,7 +214,7 @@ def openai_server(tmp_path_factory, demo_model) -> ServedModel:
             log_fh.close()
             pytest.fail(f"transformers serve did not start:\n{log_path.read_text()[-3000:]}")
         time.sleep(0.25)
-    yield ServedModel(f"http://127.0.0.1:{port}/v1", str(demo_model), log_path)
+    yield ServedModel(f"http://127.0.0.1:{port}/v1", str(served), log_path)
     proc.terminate()
     try:
         proc.wait(timeout=15)
