@@ -17,6 +17,7 @@ import yaml
 
 from .datasets.registry import DatasetInfo, dataset_info
 from .errors import InputError
+from .names import split_limit, with_limit
 
 OPERATIONAL_KEYS = frozenset({
     "shards", "nproc", "batch_size", "device", "key_env", "key_file", "timeout", "retry", "wait", "verbose",
@@ -28,7 +29,6 @@ SECRET_KEYS = frozenset({"key", "api_key"})
 WORKFLOW_MODEL_KEYS = OPERATIONAL_KEYS | {"class", "prompt", "doc_pages"}  # doc_pages: datasets/doc_pages.py
 JUDGE_OPERATIONAL_KEYS = frozenset({"nproc", "key_env", "key_file", "timeout", "retry", "wait", "verbose",
                                     "keep_failed"})
-LIMIT_SUFFIX = re.compile(r"^(?P<base>.+)_limit(?P<limit>[1-9][0-9]*)$")
 DEFAULT_MODELS_FILE = Path(__file__).resolve().parent.parent / "config" / "models.yaml"
 
 
@@ -63,16 +63,6 @@ def sanitise_spec(name: str, spec: dict) -> dict:
 
 def generation_settings(spec: dict) -> dict:
     return {k: v for k, v in spec.items() if k not in OPERATIONAL_KEYS and k not in SECRET_KEYS}
-
-
-def split_limit(dataset: str) -> tuple[str, int | None]:
-    """'MMStar_limit20' -> ('MMStar', 20): a limited run carries its limit in every file name."""
-    m = LIMIT_SUFFIX.match(dataset)
-    return (m["base"], int(m["limit"])) if m else (dataset, None)
-
-
-def with_limit(dataset: str, limit: int | None) -> str:
-    return f"{dataset}_limit{limit}" if limit else dataset
 
 
 def file_dataset_name(config: dict, dataset: str) -> str:

@@ -96,7 +96,7 @@ def explain_target(target: str, model_names, dataset_names) -> str:
     that is unknown, and the close known names."""
     import re
 
-    from .config import LIMIT_SUFFIX
+    from .names import split_limit
 
     m = re.match(r"^results/(?P<model>[^/]+)/(?P<dataset>[^/]+?)(?P<suffix>_acc\.csv|\.xlsx)$", target)
     if not m:
@@ -109,8 +109,9 @@ def explain_target(target: str, model_names, dataset_names) -> str:
                   f"{len(model_names)} models are known: `vlmeval-steps list models` shows them")
         problems.append(f"unknown model {model!r}{_did_you_mean(model, model_names) or '.'} "
                         f"{listed} (config/models.yaml, config/model_families.yaml, custom_models).")
-    limited = LIMIT_SUFFIX.match(dataset)
-    base = limited["base"] if limited else re.sub(r"_limit\d*$", "", dataset)
+    base, limited = split_limit(dataset)
+    if limited is None:  # a malformed limit (_limit0, _limit): the base it was meant for
+        base = re.sub(r"_limit\d*$", "", dataset)
     if base not in dataset_names:
         problems.append(f"unknown dataset {base!r}{_did_you_mean(base, dataset_names) or '.'} Known datasets: "
                         "`vlmeval-steps list datasets`, or add it under custom_datasets in the config.")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config import split_limit
+from ..names import split_limit
 from ..errors import InputError
 from ..fileio import atomic_write_text
 from .metrics import Score, main_score

@@ -25,7 +25,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..cache import AnswerCache, answer_keys
-from ..config import generation_settings, split_limit
+from ..config import generation_settings
+from ..names import split_limit
 from ..errors import InputError
 from ..fileio import atomic_write_text, read_jsonl, write_jsonl
 from ..gpu import claim_gpus, gpus_needed

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import __version__
-from ..config import split_limit
+from ..names import split_limit
 from ..errors import InputError
 from ..fileio import atomic_write_text
 from .score import write_table

@@ -7,16 +7,15 @@ results/M/MVBench_8frame_acc.csv is MVBench sampled at 8 frames, Video-MME_1fps_
 from __future__ import annotations
 
 import logging
-import re
 
 from ..datasets.video.base import FrameSetting
 from ..errors import InputError
+from ..names import split_setting as parse_setting
 
 log = logging.getLogger(__name__)
 
 DEFAULT_NFRAME = 8   # EvalScope's defaults (seeds): nframe 8, fps -1
 DEFAULT_FPS = -1
-SUFFIX = re.compile(r"^(?P<base>.+?)(?:_(?P<nframe>[1-9]\d*)frame|_(?P<fps>\d+(?:\.\d+)?)fps)?(?P<subs>_subs)?$")
 
 
 def precedence_note(nframe: int, fps: float) -> str:
@@ -56,13 +55,9 @@ def split_setting(name: str, video_names, video_llm: bool = False) -> tuple[str,
     names = set(video_names)
     if name in names:
         return name, FrameSetting(video_llm=video_llm)
-    m = SUFFIX.match(name)
-    if not m or m["base"] not in names or not (m["nframe"] or m["fps"] or m["subs"]):
+    parsed = parse_setting(name)
+    if parsed is None or parsed[0] not in names:
         return None
-    return m["base"], FrameSetting(nframe=int(m["nframe"] or 0), fps=float(m["fps"]) if m["fps"] else -1,
-                                   use_subtitle=bool(m["subs"]), video_llm=video_llm)
+    base, nframe, fps, subs = parsed
+    return base, FrameSetting(nframe=nframe, fps=fps, use_subtitle=subs, video_llm=video_llm)
 
-
-def suffix_pattern() -> str:
-    """A regex for the setting part of a name (for Snakemake wildcard constraints)."""
-    return r"(?:_[1-9][0-9]*frame|_[0-9]+(?:\.[0-9]+)?fps)?(?:_subs)?"

@@ -10,8 +10,8 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 try:
-    from vlmeval_steps.config import (generation_settings, judge_name, judge_settings, load_plan, split_limit,
-                                      split_video_name, with_limit)
+    from vlmeval_steps.config import generation_settings, judge_name, judge_settings, load_plan, split_video_name
+    from vlmeval_steps.names import split_limit, wildcard, with_limit
     from vlmeval_steps.errors import InputError
     from vlmeval_steps.fingerprint import fingerprint
     from vlmeval_steps.gpu import gpus_needed
@@ -97,9 +97,6 @@ for _d in config.get("datasets") or []:
     _check(PLAN.dataset, _d)
 
 
-VIDEO_SUFFIX = r"(?:_[1-9][0-9]*frame|_[0-9]+(?:\.[0-9]+)?fps)?(?:_subs)?"  # video/settings.py suffix_pattern
-
-
 def _alternatives(names):
     return "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
 
@@ -107,7 +104,7 @@ def _alternatives(names):
 wildcard_constraints:
     model=_alternatives(PLAN.model_names()),
     # a video benchmark's name may carry its frame setting (MVBench_8frame, Video-MME_1fps_subs)
-    dataset=f"(?:{_alternatives(PLAN.dataset_names())}){VIDEO_SUFFIX}(?:_limit[1-9][0-9]*)?",
+    dataset=wildcard(_alternatives(PLAN.dataset_names()), video=True),
     shard=r"\d+",
     nshards=r"[1-9]\d*",
     prompt_id=r"[A-Za-z0-9_-]+",
@@ -306,8 +303,7 @@ def _unknown_pair(wildcards, output):
 # A result target naming no configured model x dataset pair (a typo such as DemoShape for DemoShapes)
 # lands here instead of Snakemake's bare MissingRuleException: the error names the unknown part and
 # the close known names. Its pattern excludes every valid pair, so it never competes with `score`.
-_VALID_PAIR = (f"(?:{_alternatives(PLAN.model_names())})/(?:{_alternatives(PLAN.dataset_names())})"
-               + VIDEO_SUFFIX + r"(?:_limit[1-9][0-9]*)?")
+_VALID_PAIR = f"(?:{_alternatives(PLAN.model_names())})/" + wildcard(_alternatives(PLAN.dataset_names()), video=True)
 
 
 rule unknown_result:
@@ -406,7 +402,7 @@ def constraint(names, dataset=False):
     if not names:
         return NEVER
     alternatives = _alternatives(names)
-    return f"(?:{alternatives})(?:_limit[1-9][0-9]*)?" if dataset else f"(?:{alternatives})"
+    return wildcard(alternatives, limit=dataset)
 
 
 def small_datasets():

@@ -65,7 +65,7 @@ rule score_group:
         acc="results/{model}/{dataset}_acc.csv",
         provenance="results/{model}/{dataset}_provenance.json",
     wildcard_constraints:
-        dataset=f"(?:{_alternatives(group_names())})(?:_limit[1-9][0-9]*)?" if group_names() else "(?!)",
+        dataset=wildcard(_alternatives(group_names())) if group_names() else "(?!)",
     params:
         code=fingerprint("score"),
         dataset=lambda wc: Untracked(dataset_json(wc.dataset)),

@@ -4,7 +4,8 @@
 # results/M/MVBench_8frame_acc.csv, results/M/Video-MME_1fps_subs_acc.csv (README "Video").
 from vlmeval_steps.config import split_video_name
 from vlmeval_steps.video.benchmark import is_video
-from vlmeval_steps.video.settings import config_setting, precedence_note, suffix_pattern
+from vlmeval_steps.names import LIMIT_PATTERN
+from vlmeval_steps.video.settings import config_setting, precedence_note
 
 
 def _video_names():
@@ -90,7 +91,7 @@ rule frames:
     wildcard_constraints:
         vdataset=_VIDEO,
         frames_id=r"[1-9][0-9]*frame|[0-9]+(?:\.[0-9]+)?fps",
-        rows=r"all|limit[1-9][0-9]*",
+        rows="all|" + LIMIT_PATTERN[1:],  # limitN
     params:
         # only what decides which frames are decoded: the setting (in the path), the rows, the code
         setting=lambda wc: (f"--nframe {wc.frames_id[:-5]}" if wc.frames_id.endswith("frame")
@@ -111,7 +112,7 @@ rule build_video_prompts:
     output:
         "resources/prompts/{dataset}/{prompt_id}.jsonl",
     wildcard_constraints:
-        dataset=f"{_VIDEO}{suffix_pattern()}(?:_limit[1-9][0-9]*)?",
+        dataset=wildcard(_VIDEO, video=True),
     params:
         setting=lambda wc: setting_args(wc.dataset),  # video_llm is not in the name: tracked here
         limit=lambda wc: video_split(wc.dataset)[2] or 0,

@@ -2,8 +2,8 @@
 `--profile workflow/profiles/slurm`, counted and timed.
 
     sudo bash scripts/setup_slurm.sh                # a single-node cluster with 4 fake GPUs
-    python benchmarks/bench_slurm.py                # 4 models x DemoShapes x 2 shards, both modes
-    python benchmarks/bench_slurm.py --mode profile --models 2
+    python perf/bench_slurm.py                # 4 models x DemoShapes x 2 shards, both modes
+    python perf/bench_slurm.py --mode profile --models 2
 
 Modes:
   profile     the profile as shipped: infer shards queued (as job arrays), everything else local

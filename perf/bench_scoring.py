@@ -1,7 +1,7 @@
 """Time of the issue-11 rule scorers at full benchmark size, on generated predictions.
 
-    PYTHONPATH=. python benchmarks/bench_scoring.py               # COCO_VAL 5,000 rows, VCR 5,000 rows
-    PYTHONPATH=. python benchmarks/bench_scoring.py --rows 1000
+    PYTHONPATH=. python perf/bench_scoring.py               # COCO_VAL 5,000 rows, VCR 5,000 rows
+    PYTHONPATH=. python perf/bench_scoring.py --rows 1000
 
 COCO_VAL: 5,000 images, 5 reference captions each, 10-word predictions (BLEU, ROUGE-L, CIDEr by
 pycocoevalcap). VCR_EN_EASY_ALL / VCR_ZH_EASY_ALL: 5,000 rows, 5 covered texts each, 40-token

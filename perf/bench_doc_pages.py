@@ -1,7 +1,7 @@
 """Prompt building of multi-page documents (DUDE / MMLongBench_DOC): PDF rendering and page layouts.
 
-    python benchmarks/bench_doc_pages.py                   # 4 documents of 30 Letter pages, 3 questions each
-    python benchmarks/bench_doc_pages.py --docs 2 --pages 120
+    python perf/bench_doc_pages.py                   # 4 documents of 30 Letter pages, 3 questions each
+    python perf/bench_doc_pages.py --docs 2 --pages 120
 
 Writes a DUDE-layout TSV of generated PDFs (text and a filled box on every US Letter page), then runs the
 build_prompts step once per layout: `pages` (API models; renders every page at 144 dpi), then

@@ -1,7 +1,7 @@
 """Local-model throughput by batch size: samples/s of TransformersVLM.generate_batch on the same prompts.
 
-    python benchmarks/bench_batching.py                          # demo model, CPU, batch sizes 1, 8, 32
-    python benchmarks/bench_batching.py --device cuda --model /models/Qwen2-VL-2B-Instruct --dtype bfloat16
+    python perf/bench_batching.py                          # demo model, CPU, batch sizes 1, 8, 32
+    python perf/bench_batching.py --device cuda --model /models/Qwen2-VL-2B-Instruct --dtype bfloat16
 
 Batch size 1 is how upstream's VLMEvalKit runs a local model (one generate() per sample). The
 prompts are the demo benchmark's (120 multiple-choice questions with an image each, built by the

@@ -1,7 +1,7 @@
 """Frame extraction throughput: the frames stage (vlmeval_steps.video.extract) on generated videos.
 
-    python benchmarks/bench_frames.py                      # 12 videos, 640x360, 30 fps, 20 s
-    python benchmarks/bench_frames.py -n 40 --seconds 60 --size 1280x720 --settings 8frame 32frame 1fps
+    python perf/bench_frames.py                      # 12 videos, 640x360, 30 fps, 20 s
+    python perf/bench_frames.py -n 40 --seconds 60 --size 1280x720 --settings 8frame 32frame 1fps
 
 Videos are H.264 (libx264, a key frame every --gop frames, default 250 as x264's; B-frames) with moving
 content, written once to a temp folder. Each setting runs in a fresh child process on an empty

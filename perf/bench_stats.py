@@ -1,7 +1,7 @@
 """How long the summary's statistics take at scale: M models x D benchmarks of N rows, B resamples.
 
-    python benchmarks/bench_stats.py                          # 50 x 40 x 2000, 1000 resamples (issue 13)
-    python benchmarks/bench_stats.py --models 5 --datasets 4 --report
+    python perf/bench_stats.py                          # 50 x 40 x 2000, 1000 resamples (issue 13)
+    python perf/bench_stats.py --models 5 --datasets 4 --report
 
 It writes, under a temp dir, what the score stage writes for each pair (`_acc.csv`, `_rows.csv`,
 `_rows.json`, `_provenance.json`) for a plain accuracy benchmark (a mix of row-level and circular

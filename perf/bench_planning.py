@@ -1,11 +1,11 @@
 """How long `snakemake -n` takes to plan a large evaluation: M models x D datasets x S shards.
 
-    python benchmarks/bench_planning.py                      # 50 x 90 x 4, as in docs/scale.md
-    python benchmarks/bench_planning.py --models 5 --datasets 4 --profile-top 25
-    python benchmarks/bench_planning.py --models-per-plan 5  # one plan of `vlmeval-steps run --models-per-plan 5`
-    python benchmarks/bench_planning.py --bare               # Snakemake's own floor, same DAG shape
-    python benchmarks/bench_planning.py --bare collapsed     # ... with merge+judge+score as one job
-    python benchmarks/bench_planning.py --bare infer-only    # ... only the per-shard infer jobs
+    python perf/bench_planning.py                      # 50 x 90 x 4, as in docs/scale.md
+    python perf/bench_planning.py --models 5 --datasets 4 --profile-top 25
+    python perf/bench_planning.py --models-per-plan 5  # one plan of `vlmeval-steps run --models-per-plan 5`
+    python perf/bench_planning.py --bare               # Snakemake's own floor, same DAG shape
+    python perf/bench_planning.py --bare collapsed     # ... with merge+judge+score as one job
+    python perf/bench_planning.py --bare infer-only    # ... only the per-shard infer jobs
 
 It copies the workflow into a temp dir, writes D small TSVs (the demo generator, 4 images each)
 and a config with M `custom_models` of S shards, then times a dry run from scratch (nothing built

@@ -1,8 +1,8 @@
 """Throughput of one VLM architecture through TransformersVLM at batch sizes 1, 8 and 32.
 
-    python benchmarks/bench_models.py                        # tiny random Qwen2-VL, CPU
-    python benchmarks/bench_models.py --arch internvl,gemma3 --threads 1
-    python benchmarks/bench_models.py --model /models/Qwen2-VL-2B-Instruct --device cuda --dtype bfloat16
+    python perf/bench_models.py                        # tiny random Qwen2-VL, CPU
+    python perf/bench_models.py --arch internvl,gemma3 --threads 1
+    python perf/bench_models.py --model /models/Qwen2-VL-2B-Instruct --device cuda --dtype bfloat16
 
 Without --model, each --arch is the tiny random-weight checkpoint the tests build (tests/tiny_vlms.py:
 two layers, 64 wide, a one- or two-layer vision tower), so the figures measure TransformersVLM's

@@ -1,7 +1,7 @@
 """Client-side throughput of API inference: the infer stage against a fixed-latency server.
 
-    python benchmarks/bench_api.py                 # the goals table of issue 14 (N=1000, ~45 KB images)
-    python benchmarks/bench_api.py --runs 0.2:8 0.2:128 0:128 -n 2000
+    python perf/bench_api.py                 # the goals table of issue 14 (N=1000, ~45 KB images)
+    python perf/bench_api.py --runs 0.2:8 0.2:128 0:128 -n 2000
 
 The server is a minimal asyncio HTTP server in a separate process on 127.0.0.1 that waits
 `latency` seconds and returns a fixed chat completion; it is not an OpenAI implementation and

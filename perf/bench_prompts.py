@@ -1,8 +1,8 @@
 """Benchmark of the prompt-build stage on generated TSVs: rows/s, MB/s and peak memory.
 
-    python benchmarks/bench_prompts.py                      # both cases, files under /tmp
-    python benchmarks/bench_prompts.py --case rows --rows 10000
-    python benchmarks/bench_prompts.py --case large --gb 1.0
+    python perf/bench_prompts.py                      # both cases, files under /tmp
+    python perf/bench_prompts.py --case rows --rows 10000
+    python perf/bench_prompts.py --case large --gb 1.0
 
 Case `rows`: 10,000 rows, each with its own small PNG drawn with Pillow (an MCQ TSV in
 VLMEvalKit's layout). Case `large`: a TSV of at least --gb GB, made quickly by repeating a few

@@ -1,6 +1,6 @@
 """Cost per image of writing upstream's pixels (vlmeval_steps/datasets/images.py), by case.
 
-    PYTHONPATH=. python benchmarks/bench_images.py            # 200 photo-like 640x480 images per case
+    PYTHONPATH=. python perf/bench_images.py            # 200 photo-like 640x480 images per case
 
 Cases (the base64 image -> its name): a PNG under `.png` and a JPEG under `.png` keep their bytes
 (the JPEG renamed `.jpg`); a JPEG under `.jpg`, an RGBA PNG under `.png` and a PNG under `.jpg`
