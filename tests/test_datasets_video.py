@@ -530,13 +530,11 @@ def test_pickles_with_code_are_refused(tmp_path):
 
 
 def test_per_row_outcomes_match_the_headline(layouts):
-    from vlmeval_steps.scoring.rows import outcomes_for
-
     table = pd.read_csv(layouts["MVBench"]["tsv"], sep="\t")
     mv = make("MVBench")
     data = _preds(table, ["A", "C", "C", FAIL, "B", np.nan])
     tables = mv.score(data, pd.DataFrame(mv.extract(data)))
-    out = outcomes_for("MVBench", tables, "MVBench")
+    out = mv.outcomes(tables)
     assert tables["acc"].set_index("Category").loc["overall", "acc"] == 66.67
     assert out.rows["score"].mean() * 100 == pytest.approx(66.67, abs=0.01)
 
@@ -544,7 +542,7 @@ def test_per_row_outcomes_match_the_headline(layouts):
     vm = make("Video-MME")
     data = _preds(table, ["A", "C", "D"])
     tables = vm.score(data, pd.DataFrame(vm.extract(data)))
-    out = outcomes_for("VideoMME", tables, "Video-MME")
+    out = vm.outcomes(tables)
     assert out.rows["score"].mean() == pytest.approx(tables["acc"].set_index("split").loc["overall", "acc"], abs=1e-3)
     assert list(out.rows["duration"]) == ["short", "medium", "long"]
 

@@ -78,6 +78,18 @@ def test_only_what_changed_reruns(workflow):
     scoring.write_text(original)
     assert workflow.planned() == {}
 
+    # another benchmark family's code (MVBench, the documents, Y/N): nothing of the demo's MCQ pairs
+    for other in ("datasets/video/mvbench.py", "datasets/documents.py", "datasets/yorn.py", "scoring/yorn.py"):
+        assert workflow.planned() == {} == _planned_after_edit(workflow, other), other
+    # the demo's own family (the MCQ class serves every stage): all of its jobs from prompt-build on
+    assert _planned_after_edit(workflow, "datasets/mcq.py") == {
+        "build_prompts": 2, "infer": 6, "merge": 4, "judge": 4, "score": 4, "summary": 1, "report": 1}
+    # a shared engine reruns the stages that run it: MCQ extraction runs in judge (and score re-reads it),
+    # the MCQ metric tables in score only
+    assert _planned_after_edit(workflow, "judge/mcq.py") == {"judge": 4, "score": 4, "summary": 1, "report": 1}
+    assert _planned_after_edit(workflow, "scoring/mcq.py") == {"score": 4, "summary": 1, "report": 1}
+    assert workflow.planned() == {}
+
     # one dataset's md5 (its TSV changed upstream): that dataset's whole chain, for both models
     benchmark.write(workflow.root / "demo/Second.tsv", n_images=9, seed=7)
     changed = yaml_copy(cfg)
@@ -90,6 +102,17 @@ def test_only_what_changed_reruns(workflow):
     assert workflow.planned() == {}
     rows = read_acc(workflow.root / "results/Other/Second_acc.csv")
     assert float(rows[0]["Overall"]) >= 0.8
+
+
+def _planned_after_edit(workflow, module: str) -> dict[str, int]:
+    """What a dry run plans with a comment appended to the package file `module` (then restored)."""
+    path = workflow.root / "vlmeval_steps" / module
+    original = path.read_text()
+    path.write_text(original + "\n# an edit\n")
+    try:
+        return workflow.planned()
+    finally:
+        path.write_text(original)
 
 
 def yaml_copy(cfg):

@@ -58,6 +58,11 @@ class ImageBaseDataset:
         """Tables keyed by upstream's file suffix; 'acc' is the main one."""
         raise NotImplementedError(f"{type(self).__name__} has no scoring")
 
+    def outcomes(self, tables: dict[str, pd.DataFrame]):
+        """Per-row outcomes (stats/outcomes.py) of the scored tables: what intervals and comparisons resample.
+        None: this benchmark has none yet (no interval, no `_rows.csv`)."""
+        return None
+
     def evaluate(self, eval_file, judge=None, **judge_kwargs):
         """Upstream-compatible one-call evaluation of a prediction file (xlsx or tsv)."""
         from ..predictions import read_predictions

@@ -27,6 +27,7 @@ from .images import (LOSSLESS_TARGETS, ImageRef, _b64decode, _encode, _Folder, _
                      _with_extension, _write_file, file_digest, flush_to_disk)
 from .judged import JudgeOnlyDataset
 from .tsv import ImageReader, image_records, is_reference, to_list_or_str
+from ..stats.outcomes import Outcomes
 
 
 def _page_names(image_path, where: str) -> list[str]:
@@ -165,12 +166,18 @@ class DUDE(DocPagesDataset):
     def score(self, data: pd.DataFrame, extracted: pd.DataFrame) -> dict:
         return dude_scoring.score(data, extracted, self.dataset_name)
 
+    def outcomes(self, tables: dict) -> Outcomes:
+        return dude_scoring.outcomes(tables, self.dataset_name)
+
 
 class SlideVQA(DocPagesDataset):
     PDF = False
 
     def score(self, data: pd.DataFrame, extracted: pd.DataFrame) -> dict:
         return slidevqa_scoring.score(data, extracted, self.dataset_name)
+
+    def outcomes(self, tables: dict) -> Outcomes:
+        return slidevqa_scoring.outcomes(tables, self.dataset_name)
 
 
 class MMLongBenchDoc(DocPagesDataset):
@@ -181,3 +188,5 @@ class MMLongBenchDoc(DocPagesDataset):
     def score(self, data: pd.DataFrame, extracted: pd.DataFrame) -> dict:
         return mmlongbench_scoring.score(data, extracted, self.dataset_name)
 
+    def outcomes(self, tables: dict) -> Outcomes:
+        return mmlongbench_scoring.outcomes(tables, self.dataset_name)

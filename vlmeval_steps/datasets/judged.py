@@ -13,6 +13,7 @@ from ..judge import mmvet as mmvet_judge
 from ..scoring import mathvista as mathvista_scoring
 from ..scoring import mmvet as mmvet_scoring
 from .base import ImageBaseDataset
+from ..stats.outcomes import Outcomes
 
 
 class JudgeOnlyDataset(ImageBaseDataset):
@@ -35,6 +36,9 @@ class MathVista(JudgeOnlyDataset):
     def score(self, data: pd.DataFrame, extracted: pd.DataFrame) -> dict:
         return mathvista_scoring.score(data, extracted, self.dataset_name)
 
+    def outcomes(self, tables: dict) -> Outcomes:
+        return mathvista_scoring.outcomes(tables, self.dataset_name)
+
 
 class MMVet(JudgeOnlyDataset):
     DEFAULT_JUDGE = "gpt-4-turbo"
@@ -45,3 +49,6 @@ class MMVet(JudgeOnlyDataset):
 
     def score(self, data: pd.DataFrame, extracted: pd.DataFrame) -> dict:
         return mmvet_scoring.score(data, extracted, self.dataset_name)
+
+    def outcomes(self, tables: dict) -> Outcomes:
+        return mmvet_scoring.outcomes(tables, self.dataset_name)

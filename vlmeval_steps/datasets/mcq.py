@@ -10,6 +10,7 @@ from ..judge.parallel import map_rows
 from ..scoring import mcq as mcq_scoring
 from ..errors import InputError
 from .base import ImageBaseDataset
+from ..stats.outcomes import Outcomes
 
 NO_JUDGE_LOG = mcq_scoring.NO_JUDGE_LOG  # upstream's exact-matching sentence
 
@@ -65,6 +66,9 @@ class ImageMCQDataset(ImageBaseDataset):
 
     def score(self, data: pd.DataFrame, extracted: pd.DataFrame) -> dict[str, pd.DataFrame]:
         return mcq_scoring.score(data, extracted, self.dataset_name)
+
+    def outcomes(self, tables: dict) -> Outcomes:
+        return mcq_scoring.outcomes(tables, self.dataset_name)
 
 
 class MMMUDataset(ImageMCQDataset):

@@ -20,6 +20,9 @@ class MMTBench(ImageMCQDataset):
         tables["acc"] = report_acc_mmt(tables["result"])
         return tables
 
+    def outcomes(self, tables: dict) -> None:
+        return None  # report_acc_MMT's table: no per-row outcomes yet
+
 
 class GMAIMMBench(ImageMCQDataset):
     """GMAI-MMBench: report_acc's table, plus `_{column}_acc.csv` for each grouping column."""
@@ -38,3 +41,6 @@ class GMAIMMBench(ImageMCQDataset):
         for column in GMAI_GROUPS:
             tables[f"{column}_acc"] = report_acc_by_group(tables["result"], column)
         return tables
+
+    def outcomes(self, tables: dict) -> None:
+        return None  # its per-column tables: no per-row outcomes yet

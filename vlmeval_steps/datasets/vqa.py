@@ -11,6 +11,7 @@ import pandas as pd
 from ..scoring import ocrbench as ocrbench_scoring
 from ..scoring import vqa as vqa_scoring
 from .base import ImageBaseDataset
+from ..stats.outcomes import Outcomes
 
 VQA_SUFFIX = "\nAnswer the question using a single word or phrase."
 
@@ -33,6 +34,9 @@ class ImageVQADataset(ImageBaseDataset):
     def score(self, data: pd.DataFrame, extracted: pd.DataFrame) -> dict:
         return vqa_scoring.score(data, extracted, self.dataset_name)
 
+    def outcomes(self, tables: dict) -> Outcomes:
+        return vqa_scoring.outcomes(tables, self.dataset_name)
+
 
 class OCRBench(ImageBaseDataset):
     """The question as given (no suffix); substring matching against the accepted answers."""
@@ -45,3 +49,6 @@ class OCRBench(ImageBaseDataset):
 
     def score(self, data: pd.DataFrame, extracted: pd.DataFrame) -> dict:
         return ocrbench_scoring.score(data, extracted, self.dataset_name)
+
+    def outcomes(self, tables: dict) -> Outcomes:
+        return ocrbench_scoring.outcomes(tables, self.dataset_name)

@@ -11,6 +11,7 @@ import pandas as pd
 from ..judge import yorn as yorn_judge
 from ..scoring import yorn as yorn_scoring
 from .base import ImageBaseDataset
+from ..stats.outcomes import Outcomes
 
 
 class ImageYORNDataset(ImageBaseDataset):
@@ -22,3 +23,6 @@ class ImageYORNDataset(ImageBaseDataset):
 
     def score(self, data: pd.DataFrame, extracted: pd.DataFrame) -> dict:
         return yorn_scoring.score(data, extracted, self.dataset_name)
+
+    def outcomes(self, tables: dict) -> Outcomes:
+        return yorn_scoring.outcomes(tables, self.dataset_name)

@@ -1,7 +1,7 @@
 """Building per-row outcome tables (stats/outcomes.py) from a scorer's per-row results.
 
-Each scoring family has an `outcomes(tables, dataset_name)` beside its `score()`; this module
-holds what they share, and OUTCOMES, the table the score stage looks them up in.
+Each scoring family has an `outcomes(tables, dataset_name)` beside its `score()`, which its dataset class's
+`outcomes(tables)` calls; this module holds what they share.
 """
 from __future__ import annotations
 
@@ -46,22 +46,3 @@ def accuracy(df: pd.DataFrame, unit, score, scale: float, unit_name: str, groups
                      binary="score" if binary else None)
     return Outcomes(rows, spec)
 
-
-def _outcome_functions():
-    from . import dude, mathvista, mcq, mmlongbench, mmvet, ocrbench, slidevqa, vqa, yorn
-    from ..datasets.video import mvbench, videomme
-
-    return {
-        "DUDE": dude.outcomes, "SlideVQA": slidevqa.outcomes, "MMLongBenchDoc": mmlongbench.outcomes,  # issue 11
-        "ImageMCQDataset": mcq.outcomes, "MMMUDataset": mcq.outcomes, "ImageYORNDataset": yorn.outcomes,
-        "ImageVQADataset": vqa.outcomes, "OCRBench": ocrbench.outcomes, "MathVista": mathvista.outcomes,
-        "MMVet": mmvet.outcomes,
-        # issue 12: video
-        "MVBench": mvbench.outcomes, "MVBench_MP4": mvbench.outcomes, "VideoMME": videomme.outcomes,
-    }
-
-
-def outcomes_for(dataset_cls: str, tables: dict, dataset_name: str) -> Outcomes | None:
-    """The per-row outcomes of a scored dataset; None for a family without them yet."""
-    fn = _outcome_functions().get(dataset_cls)
-    return fn(tables, dataset_name) if fn else None

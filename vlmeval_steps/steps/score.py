@@ -98,12 +98,11 @@ def answers_from_other_datasets(paths: list[str]) -> int:
 
 def write_outcomes(info: DatasetInfo, tables: dict, ext: pd.DataFrame, out: Path) -> None:
     """`{dataset}_rows.csv` and `_rows.json` beside the main table: what intervals and comparisons resample."""
-    from ..scoring.rows import outcomes_for
     from ..stats import outcomes as outcome_files
 
     rows_csv, spec_json = outcome_files.paths(out)
     try:
-        found = outcomes_for(info.cls, tables, info.name)
+        found = build_dataset(info).outcomes(tables)
     except (KeyError, ValueError, TypeError, IndexError) as exc:
         # the score stands without them; the summary shows this cell without an interval
         log.error("%s: per-row outcomes not written (%s: %s); the score is unaffected", info.name,

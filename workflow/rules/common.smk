@@ -120,6 +120,15 @@ def base(dataset):
 
 
 @functools.cache
+def stage_code(stage, dataset):
+    """The fingerprint of the code `stage` runs for this dataset: the stage's modules and its benchmark class's
+    (vlmeval_steps/fingerprint.py), so an edit to one benchmark reruns that benchmark's jobs only."""
+    from vlmeval_steps.datasets.registry import CLASSES
+
+    return fingerprint(stage, CLASSES[_check(PLAN.dataset, base(dataset)).cls].__module__)
+
+
+@functools.cache
 def dataset_json(dataset):
     return json.dumps(_check(PLAN.dataset, dataset).__dict__)
 

@@ -31,7 +31,7 @@ rule build_prompts:
     params:
         md5=lambda wc: dataset_md5(wc.dataset),
         limit=lambda wc: split_limit(wc.dataset)[1] or 0,
-        code=fingerprint("prompts"),
+        code=lambda wc: stage_code("prompts", wc.dataset),
         spec=lambda wc: Untracked(dataset_json(wc.dataset)),
         images=lambda wc: f"resources/images/{base(wc.dataset)}",
     log:

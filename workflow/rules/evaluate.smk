@@ -11,7 +11,7 @@ rule judge:
     params:
         # the judge's identity: its settings and, for an LLM judge, the version it resolves to
         settings=lambda wc: judge_identity_json(wc.dataset),
-        code=fingerprint("judge"),
+        code=lambda wc: stage_code("judge", wc.dataset),
         spec=lambda wc: Untracked(judge_spec_json(wc.dataset)),
         dataset=lambda wc: Untracked(dataset_json(wc.dataset)),
         # replies are cached outside the outputs, so a rerun or a re-score asks nothing twice
@@ -43,7 +43,7 @@ rule score:
         acc="results/{model}/{dataset}_acc.csv",
         provenance="results/{model}/{dataset}_provenance.json",
     params:
-        code=fingerprint("score"),
+        code=lambda wc: stage_code("score", wc.dataset),
         judge=lambda wc: judge_name(judge_of(wc.dataset)),
         dataset=lambda wc: Untracked(dataset_json(wc.dataset)),
         provenance=lambda wc: Untracked(provenance(wc.model, wc.dataset)),
@@ -67,7 +67,7 @@ rule score_group:
     wildcard_constraints:
         dataset=wildcard(_alternatives(group_names())) if group_names() else "(?!)",
     params:
-        code=fingerprint("score"),
+        code=lambda wc: stage_code("score", wc.dataset),
         dataset=lambda wc: Untracked(dataset_json(wc.dataset)),
         members=lambda wc: " ".join(f"--member {m}" for m in member_names(wc.dataset)),
         tables=lambda wc: " ".join(f"--table {shlex.quote(p)}" for p in member_files(wc.dataset, wc.model, "_acc.csv")),

@@ -118,7 +118,7 @@ rule build_video_prompts:
         limit=lambda wc: video_split(wc.dataset)[2] or 0,
         spec=lambda wc: Untracked(dataset_json(wc.dataset)),
         frames=lambda wc, input: f"--frames {input.frames}" if "frames" in input.keys() else "",
-        code=fingerprint("prompts"),
+        code=lambda wc: stage_code("prompts", wc.dataset),
     log:
         "logs/build_prompts/{dataset}/{prompt_id}.log",
     localrule: True  # messages naming frames already decoded: seconds (decoding is the queued frames job)

@@ -33,3 +33,6 @@ class DemoVideo(VideoBaseDataset, ImageMCQDataset):
             msgs = [dict(type="image", value=p) for p in self.frame_paths(line)]
         msgs.append(dict(type="text", value=mcq_prompt_text(line)))
         return msgs
+
+    def outcomes(self, tables: dict) -> None:
+        return None  # not ImageMCQDataset's: several questions share one video (no resampling unit yet)

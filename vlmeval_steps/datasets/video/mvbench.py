@@ -34,6 +34,7 @@ from ...judge.matching import FAIL_MSG, can_infer
 from ..mcq import NO_JUDGE_LOG, options_of
 from .base import Clip, VideoBaseDataset
 from .unpack import extract_zip
+from ...stats.outcomes import Outcomes
 
 SYS = """Carefully watch the video and pay attention to the cause and sequence of events, \
 the detail and movement of objects, and the action and pose of persons. \
@@ -433,6 +434,9 @@ class MVBench(VideoBaseDataset):
                             "acc": [float(v[2].rstrip("%")) if v[1] else float("nan") for v in rating.values()]})
         rows = df.drop(columns=["extracted"]).assign(score=scores)
         return {"acc": acc, "score.xlsx": rows, "rating.json": rating}
+
+    def outcomes(self, tables: dict) -> Outcomes:
+        return outcomes(tables, self.dataset_name)
 
 
 class MVBench_MP4(MVBench):

@@ -29,6 +29,7 @@ from ..mcq import NO_JUDGE_LOG, options_of
 from .base import VideoBaseDataset
 from .mvbench import candidates_of
 from .unpack import zips_into_folder
+from ...stats.outcomes import Outcomes
 
 log = logging.getLogger(__name__)
 
@@ -266,6 +267,9 @@ class VideoMME(VideoBaseDataset):
                 acc[k] = [float(rating[d][group][k]) for d in keys]
         rows = df.drop(columns=["extracted"])
         return {"acc": acc, "score.xlsx": rows, "rating.json": rating}
+
+    def outcomes(self, tables: dict) -> Outcomes:
+        return outcomes(tables, self.dataset_name)
 
 
 def outcomes(tables: dict, dataset_name: str):
