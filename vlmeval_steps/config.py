@@ -17,13 +17,9 @@ import yaml
 
 from .datasets.registry import DatasetInfo, dataset_info
 from .errors import InputError
+from .model_keys import OPERATIONAL_KEYS
 from .names import split_limit, with_limit
 
-OPERATIONAL_KEYS = frozenset({
-    "shards", "nproc", "batch_size", "device", "key_env", "key_file", "timeout", "retry", "wait", "verbose",
-    "keep_failed", "build", "gpus",
-    "architecture",  # what the checkpoint is expected to be: checked before a run; the checkpoint decides answers
-})
 SECRET_KEYS = frozenset({"key", "api_key"})
 #: keys of a model entry that the workflow reads, beside the adapter's own settings
 WORKFLOW_MODEL_KEYS = OPERATIONAL_KEYS | {"class", "prompt", "doc_pages"}  # doc_pages: datasets/doc_pages.py

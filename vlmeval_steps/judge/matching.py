@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 
-FAIL_MSG = "Failed to obtain answer via API."
+from ..errors import FAIL_MSG  # noqa: F401 (re-exported: the extraction rules' callers use it from here)
 
 REFUSALS = (
     "Sorry, I can't help with images of people yet.",

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import importlib
 
-from ..config import OPERATIONAL_KEYS
 from ..errors import InputError
+from ..model_keys import OPERATIONAL_KEYS
 from .api_base import BaseAPI
 from .base import BaseModel
 

@@ -23,8 +23,7 @@ import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from ..errors import InputError
-from ..judge.matching import FAIL_MSG
+from ..errors import FAIL_MSG, InputError
 from .base import normalise_input
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ The row's prediction is str(list of the turns' answers), as upstream stores it.
 """
 from __future__ import annotations
 
-from ..judge.matching import FAIL_MSG
+from ..errors import FAIL_MSG
 from .base import BaseModel
 
 

@@ -27,10 +27,9 @@ from tqdm import tqdm
 from ..cache import AnswerCache, answer_keys
 from ..config import generation_settings
 from ..names import split_limit
-from ..errors import InputError
+from ..errors import FAIL_MSG, InputError
 from ..fileio import atomic_write_text, read_jsonl, write_jsonl
 from ..gpu import claim_gpus, gpus_needed
-from ..judge.matching import FAIL_MSG
 from ..models import adapter_class, aio, build_model
 from ..models.multiturn import is_dialog
 

@@ -17,9 +17,8 @@ import pandas as pd
 
 from .. import __version__
 from ..datasets.registry import DatasetInfo, build_dataset
-from ..errors import InputError
+from ..errors import FAIL_MSG, InputError
 from ..fileio import atomic_write_text, read_jsonl
-from ..judge.matching import FAIL_MSG
 from ..predictions import read_predictions, write_xlsx
 from ..scoring.common import rows_without_answer
 from ..scoring.submission import withheld_message, write_submission
