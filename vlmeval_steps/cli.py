@@ -78,6 +78,11 @@ def _json_arg(value: str | None, what: str) -> dict:
 
 config_option = click.option("--config", default=None, help=f"Config to resolve names with (default {DEFAULT_CONFIG}).")
 dataset_spec_option = click.option("--dataset-spec", default=None, help="Resolved dataset entry as JSON.")
+reasoning_tags_option = click.option(
+    "--reasoning-tags", default="think", show_default=True,
+    callback=lambda _ctx, _param, value: tuple(t.strip() for t in value.split(",") if t.strip()),
+    help="Tags of reasoning traces taken off predictions before extraction and scoring, comma-separated "
+         "(<think>...</think> by default; '' keeps every prediction as it is).")
 
 
 class _Main(click.Group):
@@ -200,15 +205,17 @@ def merge(tsv, prompts, out_xlsx, out_tsv, shards):
 @click.option("--out", required=True, type=click.Path())
 @click.option("--cache-dir", default=None, type=click.Path(),
               help="Folder of cached judge replies (kept across runs); without it, replies are not kept.")
+@reasoning_tags_option
 @dataset_spec_option
 @config_option
 @stage
-def judge(dataset, predictions, judge_spec, out, cache_dir, dataset_spec, config):
+def judge(dataset, predictions, judge_spec, out, cache_dir, reasoning_tags, dataset_spec, config):
     """Extract answers from predictions (rules first, LLM judge on the misses)."""
     from .steps import judge as step
 
     spec = _json_arg(judge_spec, "--judge-spec") or _plan(config).judge(dataset)
-    step.run(_dataset_info(dataset, dataset_spec, config), predictions, spec, out, cache_dir=cache_dir)
+    step.run(_dataset_info(dataset, dataset_spec, config), predictions, spec, out, cache_dir=cache_dir,
+             reasoning_tags=reasoning_tags)
 
 
 @main.command()
@@ -223,11 +230,12 @@ def judge(dataset, predictions, judge_spec, out, cache_dir, dataset_spec, config
 @click.option("--judge-name", default="exact_matching", show_default=True)
 @click.option("--provenance-out", default=None, type=click.Path())
 @click.option("--provenance", "provenance_json", default=None, help="Provenance fields as JSON.")
+@reasoning_tags_option
 @dataset_spec_option
 @config_option
 @stage
-def score(dataset, predictions, extracted, out, tsv, judge_name, provenance_out, provenance_json, dataset_spec,
-          config):
+def score(dataset, predictions, extracted, out, tsv, judge_name, provenance_out, provenance_json, reasoning_tags,
+          dataset_spec, config):
     """Score predictions: the metric table upstream writes for the dataset."""
     from .steps import judge as judge_step
     from .steps import score as step
@@ -241,9 +249,9 @@ def score(dataset, predictions, extracted, out, tsv, judge_name, provenance_out,
         _check_indices(tsv, predictions)
     if extracted is None:
         extracted = out.with_name(f".{out.stem}.extracted.jsonl")
-        judge_step.run(info, predictions, {"model": judge_name}, extracted)
+        judge_step.run(info, predictions, {"model": judge_name}, extracted, reasoning_tags=reasoning_tags)
     table = step.run(info, predictions, extracted, out, provenance_out=provenance_out, judge_name=judge_name,
-                     provenance=_json_arg(provenance_json, "--provenance"))
+                     provenance=_json_arg(provenance_json, "--provenance"), reasoning_tags=reasoning_tags)
     click.echo(table.to_string(index=False))
 
 

@@ -22,6 +22,7 @@ from ..datasets.registry import DatasetInfo, build_dataset
 from ..errors import InputError
 from ..fileio import atomic_write_text, write_jsonl
 from ..predictions import read_predictions
+from ..reasoning import DEFAULT_TAGS, answers_only
 
 log = logging.getLogger(__name__)
 EXACT_MATCHING = "exact_matching"
@@ -48,9 +49,13 @@ def decided_by(method: str, judge_model, fallback: str | None) -> str:
 
 
 def run(info: DatasetInfo, predictions: str | Path, judge: dict, out: str | Path,
-        cache_dir: str | Path | None = None) -> dict:
+        cache_dir: str | Path | None = None, reasoning_tags=DEFAULT_TAGS) -> dict:
     dataset = build_dataset(info)
-    data = read_predictions(predictions)
+    # the rules and the LLM judge read the answer, not a thinking model's trace before it (reasoning.py)
+    data, traces = answers_only(read_predictions(predictions), reasoning_tags)
+    if traces["rows_with_trace"]:
+        log.info("%s: %d prediction(s) with a reasoning trace, taken off before extraction (%d cut off by the "
+                 "token limit: failed)", info.name, traces["rows_with_trace"], traces["unterminated"])
     # one cache file per judged output, so parallel jobs sharing the folder never share a file
     writer = f"{Path(out).parent.name}.{Path(out).name.removesuffix('.jsonl')}"
     # answers withheld: no score follows, so no LLM judge is asked (the rules still feed a submission file)

@@ -20,6 +20,7 @@ from ..datasets.registry import DatasetInfo, build_dataset
 from ..errors import FAIL_MSG, InputError
 from ..fileio import atomic_write_text, read_jsonl
 from ..predictions import read_predictions, write_xlsx
+from ..reasoning import DEFAULT_TAGS, answers_only
 from ..scoring.common import rows_without_answer
 from ..scoring.submission import withheld_message, write_submission
 from ..provenance import record as environment_record
@@ -119,9 +120,10 @@ def write_outcomes(info: DatasetInfo, tables: dict, ext: pd.DataFrame, out: Path
 
 def run(info: DatasetInfo, predictions: str | Path, extracted: str | Path, out: str | Path,
         provenance_out: str | Path | None = None, judge_name: str = "exact_matching",
-        provenance: dict | None = None) -> pd.DataFrame:
+        provenance: dict | None = None, reasoning_tags=DEFAULT_TAGS) -> pd.DataFrame:
     dataset = build_dataset(info)
-    data = read_predictions(predictions)
+    # scored on the answer after a thinking model's trace; the per-row files get the trace as `thinking`
+    data, traces = answers_only(read_predictions(predictions), reasoning_tags)
     require_columns(data, getattr(dataset, "SCORE_COLUMNS", ()), info.name, predictions)
     ext = pd.DataFrame(list(read_jsonl(extracted)))
     out = Path(out)
@@ -148,6 +150,7 @@ def run(info: DatasetInfo, predictions: str | Path, extracted: str | Path, out: 
         provenance["answers_from_other_datasets"] = answers_from_other_datasets(usage_files)
         record = dict(provenance, dataset=info.name, dataset_type=info.type, dataset_md5=info.md5,
                       judge=judge_name, rows=len(data), failed_predictions=failed,
+                      reasoning_traces=dict(traces, tags=list(reasoning_tags or ())),
                       rows_without_answer=len(rows_without_answer(data)),
                       extraction=dict(collections.Counter(ext["method"])) if "method" in ext else {},
                       # who settled each row: rules, the judge (its version), or rules after a fallback

@@ -256,6 +256,11 @@ def pair_files(suffix):
     return [f"results/{m}/{d}{suffix}" for m, d in configured_pairs()]
 
 
+def reasoning_tags():
+    """--reasoning-tags for judge and score: the traces they take off (a rule param, so a change reruns them)."""
+    return shlex.quote(",".join(config.get("reasoning_tags", ["think"])))
+
+
 def statistics_args():
     """--resamples/--level/--seed of the summary and report, from the config's `statistics`."""
     from vlmeval_steps.leaderboard import statistics_args as of_config

@@ -16,12 +16,13 @@ rule judge:
         dataset=lambda wc: Untracked(dataset_json(wc.dataset)),
         # replies are cached outside the outputs, so a rerun or a re-score asks nothing twice
         cache=lambda wc: f"work/cache/judge/{wc.judge}/{base(wc.dataset)}",
+        reasoning=reasoning_tags(),
     log:
         "logs/judge/{model}/{dataset}.{judge}.log",
     shell:
         "{VS} judge --dataset {wildcards.dataset} --dataset-spec {params.dataset:q}"
         " --predictions {input.predictions:q} --judge-spec {params.spec:q} --cache-dir {params.cache:q}"
-        " --out {output:q} --log {log:q}"
+        " --reasoning-tags {params.reasoning} --out {output:q} --log {log:q}"
 
 
 # an LLM judge (rules first, the LLM on the misses): runs on the submitting node unless the profile
@@ -47,13 +48,14 @@ rule score:
         judge=lambda wc: judge_name(judge_of(wc.dataset)),
         dataset=lambda wc: Untracked(dataset_json(wc.dataset)),
         provenance=lambda wc: Untracked(provenance(wc.model, wc.dataset)),
+        reasoning=reasoning_tags(),
     log:
         "logs/score/{model}/{dataset}.log",
     shell:
         "{VS} score --dataset {wildcards.dataset} --dataset-spec {params.dataset:q}"
         " --predictions {input.predictions:q} --extracted {input.extracted:q} --judge-name {params.judge}"
         " --out {output.acc:q} --provenance-out {output.provenance:q} --provenance {params.provenance:q}"
-        " --log {log:q}"
+        " --reasoning-tags {params.reasoning} --log {log:q}"
 
 
 # a group (upstream's ConcatDataset: MMMB, MTL_MMBench_DEV): each member scored alone, the tables stacked
