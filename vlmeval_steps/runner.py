@@ -88,18 +88,31 @@ def _check_positive(value, flag):
         raise InputError(f"{flag} must be >= 1, not {value}.")
 
 
+#: the judge: of the shipped config/config.yaml: rules only, so that a plain `snakemake` runs offline
+SHIPPED_JUDGE = {"model": "exact_matching"}
+
+
+def _drop_defaults_judge(task: Task, path: Path) -> None:
+    """One rule wherever `run` is started: the judge: of a defaults file (config/config.yaml, the work
+    dir's or the workflow's) is for a plain `snakemake`; `run` takes its judge from --judge/--judge-args,
+    a --config file, or else picks it as run.py does (announce_judges)."""
+    judge = task.config.pop("judge", None)
+    if judge and judge != SHIPPED_JUDGE:  # someone set it, expecting it to count: say it does not
+        task.notes.append(f"the judge: in {path} is for a plain `snakemake`; `vlmeval-steps run` picks the judge "
+                          "as run.py does unless given --judge/--judge-args (or a --config file with a judge:).")
+
+
 def _base_task(args, repo: Path, named: dict) -> Task:
     path = repo / "config" / "config.yaml"
     task = from_native(load_yaml(path), path.resolve().parent, str(path))
-    # the workflow's own judge setting (exact_matching) is for a plain offline `snakemake`; a run
-    # without --judge picks the judge as run.py does (announce_judges)
-    task.config.pop("judge", None)
+    _drop_defaults_judge(task, path)
     if args.config:
         return load_task(args.config, task.config, named)
     # like `snakemake` in that folder: the work dir's own config/config.yaml, else the workflow's
     own = Path(args.work_dir or ".") / "config" / "config.yaml"
     if own.is_file():
         task = from_native(load_yaml(own), own.resolve().parent, str(own))
+        _drop_defaults_judge(task, own)
     task.config.pop("models", None)
     task.config.pop("datasets", None)
     return task
@@ -151,6 +164,8 @@ def build_task(args, repo: Path) -> Task:
         if not isinstance(extra, dict):
             raise InputError("--judge-args: expected a JSON object.")
         judge.update(extra)
+        if extra.get("model") and not task.judge_from:
+            task.judge_from = "--judge-args"
     named = load_plan(config, repo).models_file
     if args.nproc:
         set_nproc(config, named, args.nproc)
