@@ -66,3 +66,49 @@ def test_a_judge_given_on_the_command_line_or_in_a_config_file_is_used(tmp_path,
     (tmp_path / "mine.yaml").write_text(yaml.safe_dump(cfg))   # judge: exact_matching, given with --config
     _, lines = run_task(["--config", str(tmp_path / "mine.yaml"), "--work-dir", str(tmp_path / "wd")])
     assert lines == [f"judge for DemoShapes: rules only (exact matching) (judge.model in {tmp_path / 'mine.yaml'})."]
+
+
+def test_dry_run_makes_the_real_runs_checks_and_says_them_after_the_plan(tmp_path, no_judge):
+    """`run -n` plans as before, then warns of what the real run refuses before its first job (Snakemake calls
+    no onstart hook in a dry run): weights that are not there, an API key that is not set."""
+    import os
+    import subprocess
+    import sys
+
+    hf_cache = tmp_path / "hf"
+    hf_cache.mkdir()  # nothing downloaded: the 7B checkpoint is missing
+    env = {k: v for k, v in os.environ.items() if k not in NO_JUDGE_ENV}
+    env.update(LMUData=str(tmp_path / "lmu"), HF_HUB_CACHE=str(hf_cache), HF_HUB_OFFLINE="1",
+               VLMEVAL_STEPS_MODELS=str(tmp_path / "models"))
+    argv = ["--data", "DemoShapes", "--model", "Qwen2-VL-7B-Instruct", "GPT4o", "--work-dir", str(tmp_path / "wd")]
+    proc = subprocess.run([sys.executable, "-m", "vlmeval_steps", "run", *argv, "-n"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    assert "Job stats:" in out and "This was a dry-run" in out  # the plan is still shown
+    warnings = [ln for ln in out.splitlines() if ln.startswith("warning: the real run would stop")]
+    assert len(warnings) == 2, out[-4000:]
+    assert "model 'Qwen2-VL-7B-Instruct': model_path 'Qwen/Qwen2-VL-7B-Instruct'" in warnings[0]
+    assert "not in the local Hugging Face cache" in warnings[0]
+    assert "model 'GPT4o': no API key. Set the environment variable OPENAI_API_KEY" in warnings[1]
+    assert out.rindex("warning: the real run") > out.index("This was a dry-run")  # after the plan: seen last
+
+    # the real run refuses the same, before any job starts
+    proc = subprocess.run([sys.executable, "-m", "vlmeval_steps", "run", *argv, "--cores", "1"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0 and warnings[0].split("first job: ", 1)[1] in proc.stdout + proc.stderr
+    assert not (tmp_path / "wd" / "resources" / "data").exists()  # not even the download ran
+
+
+def test_dry_run_checks_the_judge_too_and_not_in_infer_mode(tmp_path, monkeypatch, no_judge):
+    monkeypatch.chdir(tmp_path)
+    argv = ["--data", "DemoShapes", "--model", "TinyLLaVA-Demo", "--judge", "gpt-4o-mini"]
+    task, _ = run_task(argv)
+    (message,) = runner.preflight_warnings(task, REPO, tmp_path)
+    assert message.startswith("judge 'gpt-4o-mini") and "(for DemoShapes): no API key" in message
+    task, _ = run_task(argv + ["--mode", "infer"])
+    assert runner.preflight_warnings(task, REPO, tmp_path) == []  # the demo model is built by the workflow
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-not-used")
+    monkeypatch.setenv("OPENAI_API_BASE", "http://127.0.0.1:9/v1")  # nothing listens: left to the jobs
+    task, _ = run_task(argv)
+    assert runner.preflight_warnings(task, REPO, tmp_path) == []

@@ -264,6 +264,35 @@ def announce_judges(task: Task, repo: Path) -> list[str]:
     return lines
 
 
+def preflight_warnings(task: Task, repo: Path, work_dir: Path) -> list[str]:
+    """What a real run checks before its first job starts (the Snakefile's onstart: local weights present
+    and loadable, API keys present and not refused), checked now, one message per model or judge.
+
+    A dry run plans without them (Snakemake calls no onstart in a dry run), so `run -n` prints these as
+    warnings. The real run checks only the models and judges that have jobs left; this checks every one
+    of the run's. From the work dir, as Snakemake runs, so a relative model_path means the same."""
+    from .checkpoints import check_models
+    from .keycheck import check
+
+    plan = load_plan(task.config, repo)
+    datasets = [] if task.mode == "infer" else sorted({d for _, d in configured_pairs(task.config)})
+    todo = [((name,), ()) for name in task.config["models"]] + [((), (d,)) for d in datasets]
+    messages = []
+    here = Path.cwd()
+    os.environ.update(task.env)  # keys a task file gave inline live in the run's environment
+    os.chdir(work_dir)
+    try:
+        for models, judged in todo:
+            try:
+                check_models(plan, models)
+                check(plan, models, judged)
+            except InputError as exc:
+                messages.append(str(exc))
+    finally:
+        os.chdir(here)
+    return list(dict.fromkeys(messages))
+
+
 def targets(config: dict, mode: str, models=None) -> list[str]:
     """The run's files; with `models`, only theirs and no leaderboard (one plan of --models-per-plan)."""
     keep = set(config["models"] if models is None else models)
@@ -350,11 +379,17 @@ def main(argv: list[str]) -> int:
     print(f"vlmeval-steps run: {len(models)} model(s) x {len(task.config['datasets'])} dataset(s), "
           f"mode {task.mode}{plans}, work dir {work_dir}\n  config: {configfile}\n  {shlex.join(cmd)}",
           file=sys.stderr, flush=True)
+    # a dry run plans without the real run's checks (Snakemake skips onstart): make them here, say them last
+    warnings = preflight_warnings(task, repo, work_dir) if args.dry_run else []
     # secrets travel in the environment only (sanitise_spec put inline keys into os.environ)
     env = dict(os.environ, **task.env)
     if len(batches) == 1:
-        return run_until_quiet(cmd, work_dir, env)
-    return run_plans(task, batches, cmd, repo, work_dir, configfile, args, extra, env)
+        code = run_until_quiet(cmd, work_dir, env)
+    else:
+        code = run_plans(task, batches, cmd, repo, work_dir, configfile, args, extra, env)
+    for message in warnings:
+        print(f"warning: the real run would stop before its first job: {message}", file=sys.stderr)
+    return code
 
 
 def run_plans(task: Task, batches: list[list[str]], first: list[str], repo: Path, work_dir: Path, configfile: Path,
