@@ -112,3 +112,38 @@ def test_dry_run_checks_the_judge_too_and_not_in_infer_mode(tmp_path, monkeypatc
     monkeypatch.setenv("OPENAI_API_BASE", "http://127.0.0.1:9/v1")  # nothing listens: left to the jobs
     task, _ = run_task(argv)
     assert runner.preflight_warnings(task, REPO, tmp_path) == []
+
+
+@pytest.mark.parametrize("typed, suggested", [
+    ("MMstar", "'MMStar'? "),                # case alone: that name only
+    ("mmstar", "'MMStar'? "),                # difflib alone would miss it (ratio 0.5)
+    ("MMStr", "'MMStar' or "),               # the closest first
+    ("DemoShape", "'DemoShapes'? "),         # a custom dataset too
+])
+def test_a_misspelt_dataset_gets_a_short_did_you_mean(typed, suggested, tmp_path, monkeypatch):
+    from vlmeval_steps.errors import InputError
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError) as err:
+        run_task(["--data", typed, "--model", "TinyLLaVA-Demo"])
+    msg = str(err.value)
+    assert msg.startswith(f"unknown dataset {typed!r}; did you mean {suggested}")
+    assert "`vlmeval-steps list datasets`" in msg and "custom_datasets: DemoShapes" in msg
+    assert len(msg) < 300 and "MMBench_DEV_EN" not in msg   # the ~90 registered names are left to `list`
+
+
+def test_an_unknown_dataset_with_nothing_close_says_where_the_names_are(tmp_path, monkeypatch):
+    from vlmeval_steps.errors import InputError
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match=r"^unknown dataset 'Zzyzx'\. `vlmeval-steps list datasets` shows the \d+ "
+                                         r"registered ones \(and custom_datasets: DemoShapes\); or add your own TSV"):
+        run_task(["--data", "Zzyzx", "--model", "TinyLLaVA-Demo"])
+
+
+def test_a_model_differing_only_in_case_gets_that_one_name(tmp_path, monkeypatch):
+    from vlmeval_steps.errors import InputError
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match=r"^unknown model 'tinyllava-demo'; did you mean 'TinyLLaVA-Demo'\? "):
+        run_task(["--data", "DemoShapes", "--model", "tinyllava-demo"])
