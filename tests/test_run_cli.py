@@ -108,6 +108,8 @@ def test_dry_run_checks_the_judge_too_and_not_in_infer_mode(tmp_path, monkeypatc
     assert message.startswith("judge 'gpt-4o-mini") and "(for DemoShapes): no API key" in message
     task, _ = run_task(argv + ["--mode", "infer"])
     assert runner.preflight_warnings(task, REPO, tmp_path) == []  # the demo model is built by the workflow
+    task, _ = run_task(["--data", "DemoShapes", "--model", "GPT4o", "--mode", "eval"])
+    assert runner.preflight_warnings(task, REPO, tmp_path) == []  # eval runs no model: its key is not needed
     monkeypatch.setenv("OPENAI_API_KEY", "sk-not-used")
     monkeypatch.setenv("OPENAI_API_BASE", "http://127.0.0.1:9/v1")  # nothing listens: left to the jobs
     task, _ = run_task(argv)
@@ -147,3 +149,85 @@ def test_a_model_differing_only_in_case_gets_that_one_name(tmp_path, monkeypatch
     monkeypatch.chdir(tmp_path)
     with pytest.raises(InputError, match=r"^unknown model 'tinyllava-demo'; did you mean 'TinyLLaVA-Demo'\? "):
         run_task(["--data", "DemoShapes", "--model", "tinyllava-demo"])
+
+
+def test_help_offers_what_run_accepts():
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+        runner.parser().parse_args(["--help"])
+    text = " ".join(out.getvalue().split())
+    assert "--mode {all,infer,eval}" in text and "--reuse-aux [{all,infer,none}]" in text
+    readme = " ".join((REPO / "README.md").read_text().split())
+    assert "| `--mode all` / `infer` / `eval` | `--mode all` / `infer` / `eval` |" in readme
+    assert "| `--reuse-aux [all|infer|none]` |" in readme.replace("\\|", "|")
+
+
+@pytest.mark.parametrize("flag, note", [
+    (["--reuse-aux"], "--reuse-aux is implied"),            # v0.2's flag
+    (["--reuse-aux", "all"], "--reuse-aux is implied"),     # run.py's default at e8e78f05
+    (["--reuse-aux", "infer"], "--reuse-aux is implied"),
+    (["--reuse-aux", "none"], "--reuse-aux none is not applied"),
+])
+def test_reuse_aux_is_accepted_with_a_note(flag, note, tmp_path, monkeypatch, no_judge):
+    monkeypatch.chdir(tmp_path)
+    task, _ = run_task(["--data", "DemoShapes", "--model", "TinyLLaVA-Demo", *flag])
+    assert [n for n in task.notes if n.startswith(note)] and "work/cache/" in " ".join(task.notes)
+
+
+def test_an_evalscope_task_file_may_ask_for_eval(tmp_path):
+    from vlmeval_steps import evalscope
+
+    task = evalscope.from_evalscope({"eval_backend": "VLMEvalKit", "eval_config": {
+        "model": ["TinyLLaVA-Demo"], "data": ["DemoShapes"], "mode": "eval"}}, {}, {}, tmp_path)
+    assert task.mode == "eval"
+
+
+def predictions_of(dataset_tsv: Path, out: Path) -> None:
+    """A prediction file as merge writes it (the TSV's columns but `image`, plus `prediction`): every fourth
+    answer wrong, so the score is 0.75."""
+    from vlmeval_steps.datasets.tsv import read_meta
+    from vlmeval_steps.predictions import write_tsv
+
+    meta = read_meta(dataset_tsv)
+    meta["prediction"] = [a if i % 4 else "Z" for i, a in enumerate(meta["answer"])]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_tsv(meta, out)
+
+
+def test_eval_mode_scores_the_predictions_there_are_and_infers_nothing(tmp_path, no_judge):
+    """run.py's --mode eval: the predictions in the work dir are scored as they are; a pair without them is
+    skipped, and no model runs (here none could: nothing is downloaded, the demo model is not built)."""
+    import csv
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in NO_JUDGE_ENV}
+    env.update(LMUData=str(tmp_path / "lmu"), VLMEVAL_STEPS_MODELS=str(tmp_path / "models"))
+    wd = tmp_path / "wd"
+
+    def run(*models):
+        proc = subprocess.run([sys.executable, "-m", "vlmeval_steps", "run", "--data", "DemoShapes", "--model",
+                               *models, "--mode", "eval", "--work-dir", str(wd), "--cores", "1"], cwd=tmp_path,
+                              env=env, capture_output=True, text=True, timeout=300)
+        return proc.returncode, proc.stdout + proc.stderr
+
+    code, out = run("TinyLLaVA-Demo")
+    assert code == 2 and "--mode eval: none of the run's pairs has predictions" in out and "--mode infer" in out
+
+    predictions_of(REPO / "demo" / "DemoShapes.tsv", wd / "results/TinyLLaVA-Demo/DemoShapes.tsv")
+    code, out = run("TinyLLaVA-Demo", "TinyLLaVA-Demo-Terse")
+    assert code == 0, out[-4000:]
+    assert "note: --mode eval: TinyLLaVA-Demo-Terse / DemoShapes has no predictions" in out
+    for rule in ("download", "build_prompts", "infer", "merge", "demo_model", "summary"):
+        assert f"rule {rule}:" not in out, rule
+    with open(wd / "results/TinyLLaVA-Demo/DemoShapes_acc.csv") as f:
+        assert next(csv.DictReader(f))["Overall"] == "0.75"
+    assert (wd / "results/TinyLLaVA-Demo/DemoShapes_gpt-4o-mini_result.xlsx").exists()  # run.py's names
+    assert not (wd / "results/summary.csv").exists()   # a pair has no score: the leaderboard is left alone
+
+    code, out = run("TinyLLaVA-Demo")   # every pair scored: the leaderboard too, and nothing scored twice
+    assert code == 0 and "rule score:" not in out and (wd / "results/summary.csv").exists()

@@ -18,13 +18,15 @@ from pathlib import Path
 
 import yaml
 
-from .config import (SECRET_KEYS, configured_pairs, load_plan, load_yaml, prediction_files, sanitise_spec,
-                     withheld_pairs)
+from .config import (SECRET_KEYS, configured_pairs, load_plan, load_yaml, pair_prediction_files, prediction_files,
+                     sanitise_spec, withheld_pairs)
 from .errors import InputError
 from .evalscope import MODES, Task, from_native, load_task, set_nproc
 
 GENERATED = Path(".vlmeval-steps") / "config.yaml"
 SUMMARY_TARGETS = ["results/summary.csv", "results/report.html"]
+#: --mode eval: the rules that score existing predictions; every other rule's files are taken as they are
+EVAL_RULES = ("judge", "judge_llm", "score", "score_group", "summary", "report")
 
 
 def repo_dir() -> Path:
@@ -47,8 +49,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--model", nargs="+", metavar="MODEL", help="Model names (vlmeval-steps list models).")
     p.add_argument("--config", metavar="FILE",
                    help="An EvalScope task file, a VLMEvalKit run.py --config JSON, or a vlmeval-steps config.")
-    p.add_argument("--mode", choices=MODES + ("eval",), default=None,
-                   help="all: infer and score (default); infer: stop after the merged predictions.")
+    p.add_argument("--mode", choices=MODES, default=None,
+                   help="all: infer and score (default); infer: stop after the merged predictions; eval: score "
+                        "the predictions already in the work dir and infer nothing (pairs without them are "
+                        "skipped, as run.py does).")
     p.add_argument("--work-dir", metavar="DIR", default=None,
                    help="Where results/, logs/ and work/ go (default: the task file's work_dir, else '.').")
     p.add_argument("--limit", type=int, metavar="N", help="Evaluate only the first N rows of each dataset.")
@@ -71,6 +75,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-failed", action="store_true", help="Do not ask again for answers that failed before.")
     p.add_argument("--reuse", action="store_true",
                    help="Accepted for compatibility: every run reuses what is up to date.")
+    p.add_argument("--reuse-aux", nargs="?", const="all", choices=("all", "infer", "none"), metavar="{all,infer,none}",
+                   help="Accepted for compatibility: answers and judge replies are cached per row under work/cache/ "
+                        "and always reused.")
     p.add_argument("--verbose", action="store_true", help="Print every job's shell command.")
     p.add_argument("--profile", metavar="PROFILE",
                    help="Snakemake profile: a folder, or a name under workflow/profiles/ (e.g. slurm).")
@@ -122,9 +129,6 @@ def build_task(args, repo: Path) -> Task:
     """The Task for these arguments: the config file (if any), then the options over it."""
     for flag, value in (("--limit", args.limit), ("--nproc", args.nproc), ("--retry", args.retry)):
         _check_positive(value, flag)
-    if args.mode == "eval":
-        raise InputError("--mode eval is not needed: every run scores what changed and reuses the rest; "
-                         "use --mode all.")
     plan_models = load_plan(load_yaml(repo / "config" / "config.yaml"), repo).models_file
     task = _base_task(args, repo, plan_models)
     config = task.config
@@ -176,6 +180,12 @@ def build_task(args, repo: Path) -> Task:
                 judge["retry"] = value
     if args.reuse:
         task.notes.append("--reuse is implied: every run reuses what is up to date.")
+    if args.reuse_aux == "none":
+        task.notes.append("--reuse-aux none is not applied: answers and judge replies cached under work/cache/ are "
+                          "always reused (delete work/cache/judge/ to ask the judge again).")
+    elif args.reuse_aux:
+        task.notes.append("--reuse-aux is implied: answers and judge replies are cached per row under work/cache/ "
+                          "and reused by every run.")
     _scrub(config)
     _check_names(config, repo, task.source)
     return task
@@ -276,7 +286,8 @@ def preflight_warnings(task: Task, repo: Path, work_dir: Path) -> list[str]:
 
     plan = load_plan(task.config, repo)
     datasets = [] if task.mode == "infer" else sorted({d for _, d in configured_pairs(task.config)})
-    todo = [((name,), ()) for name in task.config["models"]] + [((), (d,)) for d in datasets]
+    models = [] if task.mode == "eval" else task.config["models"]  # eval runs no model
+    todo = [((name,), ()) for name in models] + [((), (d,)) for d in datasets]
     messages = []
     here = Path.cwd()
     os.environ.update(task.env)  # keys a task file gave inline live in the run's environment
@@ -293,12 +304,26 @@ def preflight_warnings(task: Task, repo: Path, work_dir: Path) -> list[str]:
     return list(dict.fromkeys(messages))
 
 
-def targets(config: dict, mode: str, models=None) -> list[str]:
+def eval_pairs(config: dict, work_dir: Path) -> tuple[list, list]:
+    """--mode eval: (the pairs to score whose predictions are in the work dir, those without), as run.py's eval
+    mode scores what was predicted and skips the rest."""
+    have, missing = [], []
+    for m, d in configured_pairs(config):
+        present = all((work_dir / f).is_file() for f in pair_prediction_files(config, m, d, ".tsv"))
+        (have if present else missing).append((m, d))
+    return have, missing
+
+
+def targets(config: dict, mode: str, models=None, work_dir: Path | None = None) -> list[str]:
     """The run's files; with `models`, only theirs and no leaderboard (one plan of --models-per-plan)."""
     keep = set(config["models"] if models is None else models)
     pairs = configured_pairs(config)  # benchmarks with answers withheld are inference only
     if mode == "infer":
         return [f for f in prediction_files(config) if f.split("/")[1] in keep]
+    if mode == "eval":  # the leaderboard needs every pair's score
+        have, missing = eval_pairs(config, Path(work_dir or "."))
+        leaderboard = SUMMARY_TARGETS if have and not missing and models is None else []
+        return [f"results/{m}/{d}_acc.csv" for m, d in have if m in keep] + leaderboard
     withheld = [f"results/{m}/{d}.xlsx" for m, d in withheld_pairs(config) if m in keep]
     leaderboard = SUMMARY_TARGETS if pairs and models is None else []
     return [f"results/{m}/{d}_acc.csv" for m, d in pairs if m in keep] + withheld + leaderboard
@@ -344,6 +369,24 @@ def snakemake_command(repo: Path, work_dir: Path, configfile: Path, goals: list[
     return cmd + list(extra)
 
 
+def eval_mode(task: Task, work_dir: Path) -> list[str]:
+    """--mode eval: notes for the pairs skipped, and the Snakemake flags that keep every rule but the scoring
+    ones out of the plan, so the predictions in the work dir are scored as they are (never inferred again,
+    also where a setting or the code changed since: `--mode all` reruns those)."""
+    have, missing = eval_pairs(task.config, work_dir)
+    if not have:
+        raise InputError(f"--mode eval: none of the run's pairs has predictions in {work_dir / 'results'} (e.g. "
+                         f"{pair_prediction_files(task.config, *missing[0], '.tsv')[0]}). Make them with --mode infer "
+                         "or --mode all, or give the --work-dir that holds them.")
+    for m, d in missing:
+        task.notes.append(f"--mode eval: {m} / {d} has no predictions "
+                          f"({pair_prediction_files(task.config, m, d, '.tsv')[0]}): skipped, as run.py skips it.")
+    if missing:
+        task.notes.append("--mode eval: the leaderboard (results/summary.csv, report.html) needs every pair's score: "
+                          "left as it was.")
+    return ["--allowed-rules", *EVAL_RULES]
+
+
 def split_snakemake_args(argv: list[str]) -> tuple[list[str], list[str]]:
     """Our options, and Snakemake's: everything after the first `--` (a second `--` is tolerated,
     so `run ... -- -- --resources gpu=1` means the same as `run ... -- --resources gpu=1`)."""
@@ -365,11 +408,13 @@ def main(argv: list[str]) -> int:
     work_dir.mkdir(parents=True, exist_ok=True)
     judge_lines = announce_judges(task, repo) if task.mode != "infer" else []
     configfile = write_config(task.config, work_dir, task.source)
+    if task.mode == "eval":
+        extra = eval_mode(task, work_dir) + extra
     _check_positive(args.models_per_plan, "--models-per-plan")
     models = task.config["models"]
     per_plan = min(args.models_per_plan or len(models), len(models))
     batches = [models[i:i + per_plan] for i in range(0, len(models), per_plan)]
-    goals = targets(task.config, task.mode, models=None if len(batches) == 1 else batches[0])
+    goals = targets(task.config, task.mode, models=None if len(batches) == 1 else batches[0], work_dir=work_dir)
     cmd = snakemake_command(repo, work_dir, configfile, goals, args, extra)
     for note in task.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -404,7 +449,7 @@ def run_plans(task: Task, batches: list[list[str]], first: list[str], repo: Path
     failed = 0
     for i, models in enumerate(batches):
         cmd = first if i == 0 else snakemake_command(repo, work_dir, configfile,
-                                                     targets(task.config, task.mode, models), args, extra)
+                                                     targets(task.config, task.mode, models, work_dir), args, extra)
         print(f"vlmeval-steps run: plan {i + 1} of {len(batches)}: {', '.join(models)}", file=sys.stderr, flush=True)
         code = run_until_quiet(cmd, work_dir, env)
         if code >= 128:  # interrupted (Ctrl-C, SIGTERM): stop here
@@ -412,6 +457,8 @@ def run_plans(task: Task, batches: list[list[str]], first: list[str], repo: Path
         failed = failed or code
     if task.mode == "infer" or not configured_pairs(task.config):
         return failed
+    if task.mode == "eval" and eval_pairs(task.config, work_dir)[1]:
+        return failed  # a pair was skipped: the leaderboard is left as it was (eval_mode said so)
     if args.dry_run:
         print(f"vlmeval-steps run: then the leaderboard, {' and '.join(SUMMARY_TARGETS)}.", file=sys.stderr)
         return failed
