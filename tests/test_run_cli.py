@@ -231,3 +231,39 @@ def test_eval_mode_scores_the_predictions_there_are_and_infers_nothing(tmp_path,
 
     code, out = run("TinyLLaVA-Demo")   # every pair scored: the leaderboard too, and nothing scored twice
     assert code == 0 and "rule score:" not in out and (wd / "results/summary.csv").exists()
+
+
+# ---- the docs a new user reads first say what the code does ----
+
+README = (REPO / "README.md").read_text()
+CONFIG_README = (REPO / "config" / "README.md").read_text()
+
+
+def test_the_data_root_default_is_the_home_folder_wherever_one_runs(tmp_path, monkeypatch):
+    from vlmeval_steps.store import data_root
+
+    monkeypatch.delenv("LMUData", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert data_root(None) == str(Path.home() / "LMUData")
+    monkeypatch.setenv("LMUData", str(tmp_path / "mine"))
+    assert data_root(None) == str(tmp_path / "mine") and data_root("/data/x") == "/data/x"
+    assert "| data root (TSVs, LMUData-style) | `$LMUData`, else `~/LMUData` (as upstream) |" in README
+    assert "null: `$LMUData` if set, else `~/LMUData` in your home folder" in CONFIG_README
+    assert "in the working directory" not in CONFIG_README.split("`data_root`", 1)[1].split("\n", 1)[0]
+
+
+def test_the_quick_start_names_the_virtual_environment():
+    quick = README.split("## Quick start", 1)[1].split("## User guide", 1)[0]
+    assert "source .venv/bin/activate" in quick and "./.venv" in quick
+    assert "./.venv is created once" in (REPO / "scripts" / "python-env.sh").read_text()  # what the script does
+
+
+def test_the_evalscope_table_says_video_keys_work():
+    from vlmeval_steps.datasets.registry import REGISTERED
+    from vlmeval_steps.evalscope import VIDEO_KEYS
+    from vlmeval_steps.video.benchmark import is_video
+
+    row = next(ln for ln in README.splitlines() if ln.startswith("| `nframe`, `fps`"))
+    assert "not supported" not in row and "ignored" not in row
+    assert all(f"`{k}`" in row for k in VIDEO_KEYS)
+    assert all(name in row for name, info in REGISTERED.items() if is_video(info))
