@@ -209,10 +209,10 @@ def test_eval_mode_scores_the_predictions_there_are_and_infers_nothing(tmp_path,
     env.update(LMUData=str(tmp_path / "lmu"), VLMEVAL_STEPS_MODELS=str(tmp_path / "models"))
     wd = tmp_path / "wd"
 
-    def run(*models):
+    def run(*models, extra=()):
         proc = subprocess.run([sys.executable, "-m", "vlmeval_steps", "run", "--data", "DemoShapes", "--model",
-                               *models, "--mode", "eval", "--work-dir", str(wd), "--cores", "1"], cwd=tmp_path,
-                              env=env, capture_output=True, text=True, timeout=300)
+                               *models, "--mode", "eval", "--work-dir", str(wd), "--cores", "1", *extra],
+                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
         return proc.returncode, proc.stdout + proc.stderr
 
     code, out = run("TinyLLaVA-Demo")
@@ -228,6 +228,11 @@ def test_eval_mode_scores_the_predictions_there_are_and_infers_nothing(tmp_path,
         assert next(csv.DictReader(f))["Overall"] == "0.75"
     assert (wd / "results/TinyLLaVA-Demo/DemoShapes_gpt-4o-mini_result.xlsx").exists()  # run.py's names
     assert not (wd / "results/summary.csv").exists()   # a pair has no score: the leaderboard is left alone
+
+    # one plan per model: only the models with predictions get one (a plan without targets would build `all`)
+    code, out = run("TinyLLaVA-Demo", "TinyLLaVA-Demo-Terse", extra=("--models-per-plan", "1", "-n"))
+    assert code == 0 and "Nothing to be done" in out and "rule " not in out, out[-4000:]
+    assert "1 model(s) x 1 dataset(s), mode eval" in out
 
     code, out = run("TinyLLaVA-Demo")   # every pair scored: the leaderboard too, and nothing scored twice
     assert code == 0 and "rule score:" not in out and (wd / "results/summary.csv").exists()

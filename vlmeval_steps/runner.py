@@ -293,10 +293,10 @@ def preflight_warnings(task: Task, repo: Path, work_dir: Path) -> list[str]:
     os.environ.update(task.env)  # keys a task file gave inline live in the run's environment
     os.chdir(work_dir)
     try:
-        for models, judged in todo:
+        for checked, judged in todo:
             try:
-                check_models(plan, models)
-                check(plan, models, judged)
+                check_models(plan, checked)
+                check(plan, checked, judged)
             except InputError as exc:
                 messages.append(str(exc))
     finally:
@@ -369,22 +369,22 @@ def snakemake_command(repo: Path, work_dir: Path, configfile: Path, goals: list[
     return cmd + list(extra)
 
 
-def eval_mode(task: Task, work_dir: Path) -> list[str]:
-    """--mode eval: notes for the pairs skipped, and the Snakemake flags that keep every rule but the scoring
-    ones out of the plan, so the predictions in the work dir are scored as they are (never inferred again,
-    also where a setting or the code changed since: `--mode all` reruns those)."""
+def eval_mode(task: Task, work_dir: Path) -> tuple[list[str], list[str]]:
+    """--mode eval: notes for the pairs skipped; the Snakemake flags that keep every rule but the scoring ones
+    out of the plan, so the predictions in the work dir are scored as they are (never inferred again, also
+    where a setting or the code changed since: `--mode all` reruns those); the models with something to score."""
     have, missing = eval_pairs(task.config, work_dir)
     if not have:
-        raise InputError(f"--mode eval: none of the run's pairs has predictions in {work_dir / 'results'} (e.g. "
-                         f"{pair_prediction_files(task.config, *missing[0], '.tsv')[0]}). Make them with --mode infer "
-                         "or --mode all, or give the --work-dir that holds them.")
+        example = f" (e.g. {pair_prediction_files(task.config, *missing[0], '.tsv')[0]})" if missing else ""
+        raise InputError(f"--mode eval: none of the run's pairs has predictions in {work_dir / 'results'}{example}. "
+                         "Make them with --mode infer or --mode all, or give the --work-dir that holds them.")
     for m, d in missing:
         task.notes.append(f"--mode eval: {m} / {d} has no predictions "
                           f"({pair_prediction_files(task.config, m, d, '.tsv')[0]}): skipped, as run.py skips it.")
     if missing:
         task.notes.append("--mode eval: the leaderboard (results/summary.csv, report.html) needs every pair's score: "
                           "left as it was.")
-    return ["--allowed-rules", *EVAL_RULES]
+    return ["--allowed-rules", *EVAL_RULES], [m for m in task.config["models"] if m in {p[0] for p in have}]
 
 
 def split_snakemake_args(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -408,10 +408,11 @@ def main(argv: list[str]) -> int:
     work_dir.mkdir(parents=True, exist_ok=True)
     judge_lines = announce_judges(task, repo) if task.mode != "infer" else []
     configfile = write_config(task.config, work_dir, task.source)
-    if task.mode == "eval":
-        extra = eval_mode(task, work_dir) + extra
-    _check_positive(args.models_per_plan, "--models-per-plan")
     models = task.config["models"]
+    if task.mode == "eval":
+        flags, models = eval_mode(task, work_dir)  # a plan of models with nothing to score would have no target
+        extra = flags + extra
+    _check_positive(args.models_per_plan, "--models-per-plan")
     per_plan = min(args.models_per_plan or len(models), len(models))
     batches = [models[i:i + per_plan] for i in range(0, len(models), per_plan)]
     goals = targets(task.config, task.mode, models=None if len(batches) == 1 else batches[0], work_dir=work_dir)
