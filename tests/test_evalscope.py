@@ -140,7 +140,8 @@ def test_video_settings_reach_the_config_and_fps_wins_with_a_note():
     ({"eval_backend": "OpenCompass"}, "eval_backend 'OpenCompass' is not supported"),
     ({"datasets": ["x"]}, "unknown top-level keys \\['datasets'\\]"),
     ({"eval_config": {"model": ["TinyLLaVA-Demo"]}}, "eval_config needs `data`"),
-    ({"eval_config": {"model": ["TinyLLaVA-Demo"], "data": ["DemoShapes"], "mode": "eval"}}, "use 'all'"),
+    ({"eval_config": {"model": ["TinyLLaVA-Demo"], "data": ["DemoShapes"], "mode": "score"}},
+     "mode must be one of all, infer, eval, not 'score'"),
     ({"eval_config": {"model": ["TinyLLaVA-Demo"], "data": ["DemoShapes"], "limit": -3}}, "limit must be"),
     ({"eval_config": {"model": ["TinyLLaVA-Demo"], "data": []}}, "non-empty list"),
     ({"eval_config": {"model": ["TinyLLaVA-Demo"], "data": ["DemoShapes"], "nproc": 0}}, "nproc"),
@@ -236,7 +237,6 @@ def test_run_writes_a_config_without_keys_and_a_snakemake_command(tmp_path):
     (["--data", "DemoShapes", "--model", "NoSuchModel"], "unknown model 'NoSuchModel'"),
     (["--data", "NoSuchData", "--model", "TinyLLaVA-Demo"], "unknown dataset 'NoSuchData'"),
     (["--data", "DemoShapes", "--model", "TinyLLaVA-Demo", "--limit", "0"], "--limit must be >= 1"),
-    (["--data", "DemoShapes", "--model", "TinyLLaVA-Demo", "--mode", "eval"], "--mode eval is not needed"),
     (["--data", "DemoShapes", "--model", "TinyLLaVA-Demo", "--judge-args", "[1]"], "JSON object"),
 ])
 def test_bad_run_options_fail_before_snakemake(argv, message, tmp_path):

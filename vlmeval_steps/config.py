@@ -118,14 +118,16 @@ def withheld_pairs(config: dict) -> list[tuple[str, str]]:
     return [p for p in all_pairs(config) if p not in scored]
 
 
+def pair_prediction_files(config: dict, model: str, dataset: str, suffix: str = ".xlsx") -> list[str]:
+    """One pair's prediction files; a group's are its members' (it has none of its own)."""
+    info = _info_or_none(config, dataset)
+    names = [with_limit(x, split_limit(dataset)[1]) for x in info.members] if info and info.members else [dataset]
+    return [f"results/{model}/{n}{suffix}" for n in names]
+
+
 def prediction_files(config: dict) -> list[str]:
-    """Every configured pair's prediction file; a group's are its members' (it has none of its own)."""
-    out = []
-    for m, d in all_pairs(config):
-        info = _info_or_none(config, d)
-        names = [with_limit(x, split_limit(d)[1]) for x in info.members] if info and info.members else [d]
-        out += [f"results/{m}/{n}.xlsx" for n in names]
-    return out
+    """Every configured pair's prediction file; a group's are its members'."""
+    return [f for m, d in all_pairs(config) for f in pair_prediction_files(config, m, d)]
 
 
 @dataclass

@@ -31,7 +31,7 @@ API_CLASS = "OpenAIAPI"
 LOCAL_CLASS = "TransformersVLM"
 #: variables VLMEvalKit reads for the judge (and EvalScope lets users put in the task file)
 JUDGE_ENV = ("OPENAI_API_KEY", "OPENAI_API_BASE", "LOCAL_LLM")
-MODES = ("all", "infer")
+MODES = ("all", "infer", "eval")   # run.py's; eval: score the predictions there are, infer nothing
 
 #: EvalScope's video keys: they go to the config as they are (video/settings.py reads them)
 VIDEO_KEYS = ("nframe", "fps", "use_subtitle", "video_llm")
@@ -108,9 +108,7 @@ def _positive_int(value, where: str) -> int:
 
 def _mode(value, where: str) -> str:
     if value not in MODES:
-        hint = (" ('eval' only re-scores existing predictions upstream; here every run re-scores what changed and "
-                "reuses the rest, so use 'all')") if value == "eval" else ""
-        raise InputError(f"{where}: mode must be one of {', '.join(MODES)}, not {value!r}{hint}.")
+        raise InputError(f"{where}: mode must be one of {', '.join(MODES)}, not {value!r}.")
     return value
 
 

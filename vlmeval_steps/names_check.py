@@ -19,7 +19,16 @@ LIST_AT_MOST = 20  # a longer list of known names is left to `vlmeval-steps list
 
 
 def close(name: str, known, cutoff: float = HINT) -> list[str]:
-    return difflib.get_close_matches(name, sorted(known), n=3, cutoff=cutoff)
+    """Known names like `name`: the one it equals but for case (MMstar: MMStar) if there is one, else up to
+    three of difflib's closest, compared without case."""
+    by_lower: dict[str, list[str]] = {}
+    for k in sorted(known):
+        by_lower.setdefault(k.lower(), []).append(k)
+    same = [k for k in by_lower.get(name.lower(), []) if k != name]
+    if same:
+        return same
+    near = difflib.get_close_matches(name.lower(), list(by_lower), n=3, cutoff=cutoff)
+    return [k for low in near for k in by_lower[low] if k != name][:3]
 
 
 def _did_you_mean(name: str, known, cutoff: float = HINT) -> str:

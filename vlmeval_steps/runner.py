@@ -18,13 +18,15 @@ from pathlib import Path
 
 import yaml
 
-from .config import (SECRET_KEYS, configured_pairs, load_plan, load_yaml, prediction_files, sanitise_spec,
-                     withheld_pairs)
+from .config import (SECRET_KEYS, configured_pairs, load_plan, load_yaml, pair_prediction_files, prediction_files,
+                     sanitise_spec, withheld_pairs)
 from .errors import InputError
 from .evalscope import MODES, Task, from_native, load_task, set_nproc
 
 GENERATED = Path(".vlmeval-steps") / "config.yaml"
 SUMMARY_TARGETS = ["results/summary.csv", "results/report.html"]
+#: --mode eval: the rules that score existing predictions; every other rule's files are taken as they are
+EVAL_RULES = ("judge", "judge_llm", "score", "score_group", "summary", "report")
 
 
 def repo_dir() -> Path:
@@ -47,8 +49,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--model", nargs="+", metavar="MODEL", help="Model names (vlmeval-steps list models).")
     p.add_argument("--config", metavar="FILE",
                    help="An EvalScope task file, a VLMEvalKit run.py --config JSON, or a vlmeval-steps config.")
-    p.add_argument("--mode", choices=MODES + ("eval",), default=None,
-                   help="all: infer and score (default); infer: stop after the merged predictions.")
+    p.add_argument("--mode", choices=MODES, default=None,
+                   help="all: infer and score (default); infer: stop after the merged predictions; eval: score "
+                        "the predictions already in the work dir and infer nothing (pairs without them are "
+                        "skipped, as run.py does).")
     p.add_argument("--work-dir", metavar="DIR", default=None,
                    help="Where results/, logs/ and work/ go (default: the task file's work_dir, else '.').")
     p.add_argument("--limit", type=int, metavar="N", help="Evaluate only the first N rows of each dataset.")
@@ -71,6 +75,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-failed", action="store_true", help="Do not ask again for answers that failed before.")
     p.add_argument("--reuse", action="store_true",
                    help="Accepted for compatibility: every run reuses what is up to date.")
+    p.add_argument("--reuse-aux", nargs="?", const="all", choices=("all", "infer", "none"), metavar="{all,infer,none}",
+                   help="Accepted for compatibility: answers and judge replies are cached per row under work/cache/ "
+                        "and always reused.")
     p.add_argument("--verbose", action="store_true", help="Print every job's shell command.")
     p.add_argument("--profile", metavar="PROFILE",
                    help="Snakemake profile: a folder, or a name under workflow/profiles/ (e.g. slurm).")
@@ -88,18 +95,31 @@ def _check_positive(value, flag):
         raise InputError(f"{flag} must be >= 1, not {value}.")
 
 
+#: the judge: of the shipped config/config.yaml: rules only, so that a plain `snakemake` runs offline
+SHIPPED_JUDGE = {"model": "exact_matching"}
+
+
+def _drop_defaults_judge(task: Task, path: Path) -> None:
+    """One rule wherever `run` is started: the judge: of a defaults file (config/config.yaml, the work
+    dir's or the workflow's) is for a plain `snakemake`; `run` takes its judge from --judge/--judge-args,
+    a --config file, or else picks it as run.py does (announce_judges)."""
+    judge = task.config.pop("judge", None)
+    if judge and judge != SHIPPED_JUDGE:  # someone set it, expecting it to count: say it does not
+        task.notes.append(f"the judge: in {path} is for a plain `snakemake`; `vlmeval-steps run` picks the judge "
+                          "as run.py does unless given --judge/--judge-args (or a --config file with a judge:).")
+
+
 def _base_task(args, repo: Path, named: dict) -> Task:
     path = repo / "config" / "config.yaml"
     task = from_native(load_yaml(path), path.resolve().parent, str(path))
-    # the workflow's own judge setting (exact_matching) is for a plain offline `snakemake`; a run
-    # without --judge picks the judge as run.py does (announce_judges)
-    task.config.pop("judge", None)
+    _drop_defaults_judge(task, path)
     if args.config:
         return load_task(args.config, task.config, named)
     # like `snakemake` in that folder: the work dir's own config/config.yaml, else the workflow's
     own = Path(args.work_dir or ".") / "config" / "config.yaml"
     if own.is_file():
         task = from_native(load_yaml(own), own.resolve().parent, str(own))
+        _drop_defaults_judge(task, own)
     task.config.pop("models", None)
     task.config.pop("datasets", None)
     return task
@@ -109,9 +129,6 @@ def build_task(args, repo: Path) -> Task:
     """The Task for these arguments: the config file (if any), then the options over it."""
     for flag, value in (("--limit", args.limit), ("--nproc", args.nproc), ("--retry", args.retry)):
         _check_positive(value, flag)
-    if args.mode == "eval":
-        raise InputError("--mode eval is not needed: every run scores what changed and reuses the rest; "
-                         "use --mode all.")
     plan_models = load_plan(load_yaml(repo / "config" / "config.yaml"), repo).models_file
     task = _base_task(args, repo, plan_models)
     config = task.config
@@ -151,6 +168,8 @@ def build_task(args, repo: Path) -> Task:
         if not isinstance(extra, dict):
             raise InputError("--judge-args: expected a JSON object.")
         judge.update(extra)
+        if extra.get("model") and not task.judge_from:
+            task.judge_from = "--judge-args"
     named = load_plan(config, repo).models_file
     if args.nproc:
         set_nproc(config, named, args.nproc)
@@ -161,6 +180,12 @@ def build_task(args, repo: Path) -> Task:
                 judge["retry"] = value
     if args.reuse:
         task.notes.append("--reuse is implied: every run reuses what is up to date.")
+    if args.reuse_aux == "none":
+        task.notes.append("--reuse-aux none is not applied: answers and judge replies cached under work/cache/ are "
+                          "always reused (delete work/cache/judge/ to ask the judge again).")
+    elif args.reuse_aux:
+        task.notes.append("--reuse-aux is implied: answers and judge replies are cached per row under work/cache/ "
+                          "and reused by every run.")
     _scrub(config)
     _check_names(config, repo, task.source)
     return task
@@ -249,12 +274,56 @@ def announce_judges(task: Task, repo: Path) -> list[str]:
     return lines
 
 
-def targets(config: dict, mode: str, models=None) -> list[str]:
+def preflight_warnings(task: Task, repo: Path, work_dir: Path) -> list[str]:
+    """What a real run checks before its first job starts (the Snakefile's onstart: local weights present
+    and loadable, API keys present and not refused), checked now, one message per model or judge.
+
+    A dry run plans without them (Snakemake calls no onstart in a dry run), so `run -n` prints these as
+    warnings. The real run checks only the models and judges that have jobs left; this checks every one
+    of the run's. From the work dir, as Snakemake runs, so a relative model_path means the same."""
+    from .checkpoints import check_models
+    from .keycheck import check
+
+    plan = load_plan(task.config, repo)
+    datasets = [] if task.mode == "infer" else sorted({d for _, d in configured_pairs(task.config)})
+    models = [] if task.mode == "eval" else task.config["models"]  # eval runs no model
+    todo = [((name,), ()) for name in models] + [((), (d,)) for d in datasets]
+    messages = []
+    here = Path.cwd()
+    os.environ.update(task.env)  # keys a task file gave inline live in the run's environment
+    os.chdir(work_dir)
+    try:
+        for checked, judged in todo:
+            try:
+                check_models(plan, checked)
+                check(plan, checked, judged)
+            except InputError as exc:
+                messages.append(str(exc))
+    finally:
+        os.chdir(here)
+    return list(dict.fromkeys(messages))
+
+
+def eval_pairs(config: dict, work_dir: Path) -> tuple[list, list]:
+    """--mode eval: (the pairs to score whose predictions are in the work dir, those without), as run.py's eval
+    mode scores what was predicted and skips the rest."""
+    have, missing = [], []
+    for m, d in configured_pairs(config):
+        present = all((work_dir / f).is_file() for f in pair_prediction_files(config, m, d, ".tsv"))
+        (have if present else missing).append((m, d))
+    return have, missing
+
+
+def targets(config: dict, mode: str, models=None, work_dir: Path | None = None) -> list[str]:
     """The run's files; with `models`, only theirs and no leaderboard (one plan of --models-per-plan)."""
     keep = set(config["models"] if models is None else models)
     pairs = configured_pairs(config)  # benchmarks with answers withheld are inference only
     if mode == "infer":
         return [f for f in prediction_files(config) if f.split("/")[1] in keep]
+    if mode == "eval":  # the leaderboard needs every pair's score
+        have, missing = eval_pairs(config, Path(work_dir or "."))
+        leaderboard = SUMMARY_TARGETS if have and not missing and models is None else []
+        return [f"results/{m}/{d}_acc.csv" for m, d in have if m in keep] + leaderboard
     withheld = [f"results/{m}/{d}.xlsx" for m, d in withheld_pairs(config) if m in keep]
     leaderboard = SUMMARY_TARGETS if pairs and models is None else []
     return [f"results/{m}/{d}_acc.csv" for m, d in pairs if m in keep] + withheld + leaderboard
@@ -300,6 +369,24 @@ def snakemake_command(repo: Path, work_dir: Path, configfile: Path, goals: list[
     return cmd + list(extra)
 
 
+def eval_mode(task: Task, work_dir: Path) -> tuple[list[str], list[str]]:
+    """--mode eval: notes for the pairs skipped; the Snakemake flags that keep every rule but the scoring ones
+    out of the plan, so the predictions in the work dir are scored as they are (never inferred again, also
+    where a setting or the code changed since: `--mode all` reruns those); the models with something to score."""
+    have, missing = eval_pairs(task.config, work_dir)
+    if not have:
+        example = f" (e.g. {pair_prediction_files(task.config, *missing[0], '.tsv')[0]})" if missing else ""
+        raise InputError(f"--mode eval: none of the run's pairs has predictions in {work_dir / 'results'}{example}. "
+                         "Make them with --mode infer or --mode all, or give the --work-dir that holds them.")
+    for m, d in missing:
+        task.notes.append(f"--mode eval: {m} / {d} has no predictions "
+                          f"({pair_prediction_files(task.config, m, d, '.tsv')[0]}): skipped, as run.py skips it.")
+    if missing:
+        task.notes.append("--mode eval: the leaderboard (results/summary.csv, report.html) needs every pair's score: "
+                          "left as it was.")
+    return ["--allowed-rules", *EVAL_RULES], [m for m in task.config["models"] if m in {p[0] for p in have}]
+
+
 def split_snakemake_args(argv: list[str]) -> tuple[list[str], list[str]]:
     """Our options, and Snakemake's: everything after the first `--` (a second `--` is tolerated,
     so `run ... -- -- --resources gpu=1` means the same as `run ... -- --resources gpu=1`)."""
@@ -321,11 +408,14 @@ def main(argv: list[str]) -> int:
     work_dir.mkdir(parents=True, exist_ok=True)
     judge_lines = announce_judges(task, repo) if task.mode != "infer" else []
     configfile = write_config(task.config, work_dir, task.source)
-    _check_positive(args.models_per_plan, "--models-per-plan")
     models = task.config["models"]
+    if task.mode == "eval":
+        flags, models = eval_mode(task, work_dir)  # a plan of models with nothing to score would have no target
+        extra = flags + extra
+    _check_positive(args.models_per_plan, "--models-per-plan")
     per_plan = min(args.models_per_plan or len(models), len(models))
     batches = [models[i:i + per_plan] for i in range(0, len(models), per_plan)]
-    goals = targets(task.config, task.mode, models=None if len(batches) == 1 else batches[0])
+    goals = targets(task.config, task.mode, models=None if len(batches) == 1 else batches[0], work_dir=work_dir)
     cmd = snakemake_command(repo, work_dir, configfile, goals, args, extra)
     for note in task.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -335,11 +425,17 @@ def main(argv: list[str]) -> int:
     print(f"vlmeval-steps run: {len(models)} model(s) x {len(task.config['datasets'])} dataset(s), "
           f"mode {task.mode}{plans}, work dir {work_dir}\n  config: {configfile}\n  {shlex.join(cmd)}",
           file=sys.stderr, flush=True)
+    # a dry run plans without the real run's checks (Snakemake skips onstart): make them here, say them last
+    warnings = preflight_warnings(task, repo, work_dir) if args.dry_run else []
     # secrets travel in the environment only (sanitise_spec put inline keys into os.environ)
     env = dict(os.environ, **task.env)
     if len(batches) == 1:
-        return run_until_quiet(cmd, work_dir, env)
-    return run_plans(task, batches, cmd, repo, work_dir, configfile, args, extra, env)
+        code = run_until_quiet(cmd, work_dir, env)
+    else:
+        code = run_plans(task, batches, cmd, repo, work_dir, configfile, args, extra, env)
+    for message in warnings:
+        print(f"warning: the real run would stop before its first job: {message}", file=sys.stderr)
+    return code
 
 
 def run_plans(task: Task, batches: list[list[str]], first: list[str], repo: Path, work_dir: Path, configfile: Path,
@@ -354,7 +450,7 @@ def run_plans(task: Task, batches: list[list[str]], first: list[str], repo: Path
     failed = 0
     for i, models in enumerate(batches):
         cmd = first if i == 0 else snakemake_command(repo, work_dir, configfile,
-                                                     targets(task.config, task.mode, models), args, extra)
+                                                     targets(task.config, task.mode, models, work_dir), args, extra)
         print(f"vlmeval-steps run: plan {i + 1} of {len(batches)}: {', '.join(models)}", file=sys.stderr, flush=True)
         code = run_until_quiet(cmd, work_dir, env)
         if code >= 128:  # interrupted (Ctrl-C, SIGTERM): stop here
@@ -362,6 +458,8 @@ def run_plans(task: Task, batches: list[list[str]], first: list[str], repo: Path
         failed = failed or code
     if task.mode == "infer" or not configured_pairs(task.config):
         return failed
+    if task.mode == "eval" and eval_pairs(task.config, work_dir)[1]:
+        return failed  # a pair was skipped: the leaderboard is left as it was (eval_mode said so)
     if args.dry_run:
         print(f"vlmeval-steps run: then the leaderboard, {' and '.join(SUMMARY_TARGETS)}.", file=sys.stderr)
         return failed

@@ -337,9 +337,19 @@ def dataset_info(name: str, custom: dict | None = None) -> DatasetInfo:
         return DatasetInfo(name=name, cls=cls, url=str(spec["url"]), md5=spec.get("md5"))
     if name in REGISTERED:
         return REGISTERED[name]
-    known = sorted(REGISTERED) + sorted(custom)
-    raise InputError(f"unknown dataset {name!r}. Registered datasets: {', '.join(known)}. "
-                     "Add your own TSV under custom_datasets in the config.")
+    raise InputError(unknown_dataset_message(name, custom))
+
+
+def unknown_dataset_message(name: str, custom: dict | None = None) -> str:
+    """The close known names, not all ~100 of them (as for models): `vlmeval-steps list datasets` has those."""
+    from ..names_check import close
+
+    custom = custom or {}
+    matches = close(name, set(REGISTERED) | set(custom))
+    hint = f"; did you mean {' or '.join(repr(m) for m in matches)}?" if matches else "."
+    own = f" (and custom_datasets: {', '.join(sorted(custom))})" if custom else ""
+    return (f"unknown dataset {name!r}{hint} `vlmeval-steps list datasets` shows the {len(REGISTERED)} registered "
+            f"ones{own}; or add your own TSV under custom_datasets in the config.")
 
 
 def build_dataset(info: DatasetInfo, images: dict | None = None) -> ImageBaseDataset:
