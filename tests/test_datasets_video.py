@@ -3,6 +3,7 @@ indices, prompts, answer extraction and ratings, and bad input. Upstream's formu
 written out here independently of the package's code."""
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import logging
@@ -537,6 +538,9 @@ def test_per_row_outcomes_match_the_headline(layouts):
     out = mv.outcomes(tables)
     assert tables["acc"].set_index("Category").loc["overall", "acc"] == 66.67
     assert out.rows["score"].mean() * 100 == pytest.approx(66.67, abs=0.01)
+    # the options the prompt letters, for the report's example rows
+    first = table.to_dict("records")[0]
+    assert out.rows["options"][0] == "\n".join(f"{'ABCDE'[i]}. {c}" for i, c in enumerate(ast.literal_eval(first["candidates"])))
 
     table = pd.read_csv(layouts["Video-MME"]["tsv"], sep="\t", dtype={"video": str})
     vm = make("Video-MME")
@@ -545,6 +549,7 @@ def test_per_row_outcomes_match_the_headline(layouts):
     out = vm.outcomes(tables)
     assert out.rows["score"].mean() == pytest.approx(tables["acc"].set_index("split").loc["overall", "acc"], abs=1e-3)
     assert list(out.rows["duration"]) == ["short", "medium", "long"]
+    assert out.rows["options"][0].startswith("A. ")
 
 
 def test_headline_scores(layouts, tmp_path):

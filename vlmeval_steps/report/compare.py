@@ -24,6 +24,8 @@ def disagreements(a, b, mask: pd.Series | None = None) -> pd.DataFrame:
                         "answer": ra.loc[differ, "answer"].values,
                         "a_prediction": ra.loc[differ, "prediction"].values, "a_correct": ra.loc[differ, "correct"].values,
                         "b_prediction": rb.loc[differ, "prediction"].values, "b_correct": rb.loc[differ, "correct"].values})
+    if "options" in ra:  # multiple choice: what the letters stand for
+        out.insert(2, "options", ra.loc[differ, "options"].values)
     # rows one model got right and the other wrong first: those make the difference
     out["_rank"] = (out["a_correct"].astype(str) == out["b_correct"].astype(str)).astype(int)
     return out.sort_values(["_rank", "index"], kind="stable").drop(columns="_rank").reset_index(drop=True)
@@ -79,7 +81,9 @@ def compare_text(results: str | Path, a: str, b: str, dataset: str, settings: Se
     lines.append(f"\nRows where they disagree: {len(rows)}" + (f" (first {show})" if len(rows) > show else ""))
     for r in rows.head(show).itertuples(index=False):
         mark = lambda ok: "right" if str(ok) == "1" else "wrong"  # noqa: E731
-        lines.append(f"- index {r.index}: {_short(r.question)}\n    answer: {_short(r.answer, 60)}\n"
+        options = "; ".join(str(getattr(r, "options", "") or "").splitlines())
+        listed = f"    options: {_short(options, 200)}\n" if options else ""
+        lines.append(f"- index {r.index}: {_short(r.question)}\n{listed}    answer: {_short(r.answer, 60)}\n"
                      f"    {a} ({mark(r.a_correct)}): {_short(r.a_prediction, 60)}\n"
                      f"    {b} ({mark(r.b_correct)}): {_short(r.b_prediction, 60)}")
     return "\n".join(lines)

@@ -54,6 +54,7 @@ svg.plot { max-width: 100%; height: auto; display: block; margin: 6px 0; }
 ul.legend { margin: 8px 0 0; padding-left: 18px; color: var(--muted); font-size: 13px; }
 img.thumb { max-width: 96px; max-height: 96px; border: 1px solid var(--line); margin-right: 3px; }
 table.samples td { max-width: 360px; }
+.opts { color: var(--muted); font-size: 12px; margin-top: 3px; }
 h4 { font-size: 13px; margin: 14px 0 4px; }
 .tie { color: var(--muted); }
 footer { color: var(--muted); font-size: 12px; text-align: center; padding: 10px; }

@@ -510,8 +510,10 @@ class MVBench_MP4(MVBench):
 def outcomes(tables: dict, dataset_name: str):
     """Per-row outcomes (stats/outcomes.py): one line per question, correct as the rating counts it
     (a truthy score), by task."""
-    from ...scoring.rows import accuracy
+    from ...scoring.rows import accuracy, candidate_lines
 
     df = tables["score.xlsx"].reset_index(drop=True)
     counted = [int(upstream_truthy(s)) for s in df["score"]]
-    return accuracy(df, df["index"], counted, 100.0, "question", {"task_type": df["task_type"]}, extracted="score")
+    options = candidate_lines(candidates_of(line, dataset_name) for line in df.to_dict("records"))
+    return accuracy(df, df["index"], counted, 100.0, "question", {"task_type": df["task_type"]}, extracted="score",
+                    options=options)

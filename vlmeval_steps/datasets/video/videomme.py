@@ -278,4 +278,6 @@ def outcomes(tables: dict, dataset_name: str):
 
     df = tables["score.xlsx"].reset_index(drop=True)
     groups = {k: df[k] for k in ("duration", "domain", "task_type")}
-    return accuracy(df, df["index"], df["score"], 100.0, "question", groups)
+    # the candidates are lettered already ('A. ...'), as the prompt lists them
+    options = ["\n".join(str(c) for c in candidates_of(line, dataset_name)) for line in df.to_dict("records")]
+    return accuracy(df, df["index"], df["score"], 100.0, "question", groups, options=options)
