@@ -64,3 +64,56 @@ def test_rows_written_before_options_existed_still_render(tmp_path):
     pd.read_csv(path, dtype=str, keep_default_na=False).drop(columns=["options"]).to_csv(path, index=False)
     run_report(results, None, results / "report.html", Settings(resamples=50))
     assert 'class="opts"' not in (results / "report.html").read_text()
+
+
+# ----- 2. one number format ------------------------------------------------------------------------------
+def test_one_formatter_for_scores_intervals_and_p_values():
+    from vlmeval_steps.report import formats
+
+    assert formats.score(62.3) == "62.30" and formats.score(float("nan")) == "" and formats.score(None, "–") == "–"
+    assert formats.plus_minus(60.0, 62.5) == "± 1.25"
+    assert formats.interval(-0.4, 2.1, sign=True) == "[-0.40, +2.10]" and formats.signed(1.234) == "+1.23"
+    # below the resampling's resolution, 1 / (B + 1): a bound, never a spuriously exact number
+    assert formats.bootstrap_p(1 / 1001, 1000) == "<= 0.001"
+    assert formats.bootstrap_p(1 / 201, 200) == "<= 0.005"
+    assert formats.bootstrap_p(1 / 10001, 10000) == "<= 0.0001"
+    assert formats.bootstrap_p(2 / 1001, 1000) == "0.002" and formats.bootstrap_p(1.0, 1000) == "1.000"
+    assert formats.exact_p(1e-9) == "< 0.001" and formats.exact_p(0.0342) == "0.034"
+    assert formats.p_text("<= 0.001") == "p <= 0.001" and formats.p_text("0.034") == "p = 0.034"
+
+
+def _two_models(results, n=300):
+    """Alpha right on every question, Beta on about half: a difference no resample reaches zero from."""
+    def case(seed):
+        data, ext, score, outcomes_of = mcq_case("MMStar", n=n, seed=seed)
+        ext = ext.assign(extracted=list(data["answer"]) if seed == 0 else
+                         [a if i % 2 else "B" for i, a in enumerate(data["answer"])])
+        return data, ext, score, outcomes_of
+    for seed, model in enumerate(("Alpha", "Beta")):
+        write_scored(results, model, "MMStar", "MCQ", partial(case, seed))
+
+
+def test_summary_report_and_compare_write_numbers_alike(tmp_path):
+    from vlmeval_steps.report.compare import compare_text
+    from vlmeval_steps.steps.summary import run_report, run_summary
+
+    results = tmp_path / "results"
+    _two_models(results)
+    settings = Settings(resamples=1000)
+    run_summary(results, None, results / "summary.csv", results / "summary.md", None, settings)
+    run_report(results, None, results / "report.html", settings)
+    md = (results / "summary.md").read_text()
+    page = html.unescape((results / "report.html").read_text())
+    text = compare_text(results, "Alpha", "Beta", "MMStar", settings)
+    # the same ± (two decimals) in summary.md and the report
+    half = re.search(r"\| Beta \| ([\d.]+) (± [\d.]+) \|", md)
+    assert half and re.fullmatch(r"± \d+\.\d\d", half[2])
+    assert f"{half[1]} <span class=\"tie\">{half[2]}</span>" in page
+    # the same p everywhere: a bound at 1 / (B + 1)
+    assert "| <= 0.001 |" in md
+    assert "p <= 0.001" in page and "p <= 0.001 (paired bootstrap; the smallest p 1000 resamples can give)" in text
+    assert "McNemar p < 0.001" in page and "p < 0.001" in text and "| < 0.001 |" in md
+    assert "0.000999" not in md + page + text
+    # the difference and its interval with the same digits
+    diff = re.search(r"difference \(Alpha - Beta\): (\+[\d.]+)  (\[[^\]]+\])", text)
+    assert diff and f"| {diff[1]} | {diff[2]} |" in md and f"{diff[1]} {diff[2]}" in page

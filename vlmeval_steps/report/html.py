@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..fileio import atomic_write_text
-from . import samples
+from . import formats, samples
 from .summary import Cell, wide
 
 log = logging.getLogger(__name__)
@@ -80,8 +80,8 @@ def esc(value) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def _fmt(value, digits=2) -> str:
-    return "–" if value is None or value != value else f"{value:.{digits}f}"
+def _fmt(value) -> str:
+    return formats.score(value, empty="–")
 
 
 def _fraction(value: float, unit: str) -> float:
@@ -157,8 +157,8 @@ def leaderboard(cells: list[Cell], first: dict[str, Cell], stats: dict | None = 
             est = st.estimate if st is not None else None
             half = ""
             if est is not None:
-                tip += f"\ninterval: [{est.low:.2f}, {est.high:.2f}] over {est.n_units} {est.unit_name}s"
-                half = f' <span class="tie">± {(est.high - est.low) / 2:.1f}</span>'
+                tip += f"\ninterval: {formats.interval(est.low, est.high)} over {est.n_units} {est.unit_name}s"
+                half = f' <span class="tie">{formats.plus_minus(est.low, est.high)}</span>'
             best = " best" if len(table) > 1 and v == table[d].max() else ""
             tie = ' <span class="tie" title="not significantly different from the best">≈</span>' \
                 if model in tied.get(d, set()) and not best else ""
@@ -265,7 +265,7 @@ def render(cells: list[Cell], out: str | Path, title: str = "vlmeval-steps repor
                      "category, broad groups and fine categories in separate charts, with the number of rows behind "
                      "each category and its interval.</p>" + grouped + '<div class="charts">' + "".join(cat_parts)
                      + "</div></section>")
-    pair_html = pairwise_tables(cells, first, stats, pairwise)
+    pair_html = pairwise_tables(cells, first, stats, pairwise, settings.resamples if settings is not None else None)
     if pair_html:
         parts.append('<section id="pairwise"><h2>Pairwise comparisons</h2><p class="hint">Difference of the row '
                      f"model minus the column model, its paired {level} bootstrap interval and p-value (McNemar's exact "
@@ -352,12 +352,15 @@ def category_charts(cells: list[Cell], first: dict[str, Cell], models: list[str]
     return charts, grouped_bars
 
 
-def pairwise_tables(cells: list[Cell], first: dict[str, Cell], stats: dict, pairwise: dict, max_all: int = 8) -> str:
+def pairwise_tables(cells: list[Cell], first: dict[str, Cell], stats: dict, pairwise: dict,
+                    resamples: int | None = None, max_all: int = 8) -> str:
     """Per benchmark: every pair for a few models, each model against the best for many; and the rows
     where the best two disagree."""
     from ..stats.paired import Comparison
     from .compare import disagreements
-    from .intervals import comparison_for
+    from .intervals import Settings, comparison_for
+
+    resamples = resamples or Settings().resamples
 
     out = []
     for d in first:
@@ -375,9 +378,10 @@ def pairwise_tables(cells: list[Cell], first: dict[str, Cell], stats: dict, pair
                     continue
                 cmp = comparison_for(pairwise, d, a.model, b.model)
                 if isinstance(cmp, Comparison):
-                    mc = f"; McNemar p {cmp.mcnemar['p_value']:.3g}" if cmp.mcnemar else ""
-                    text = (f"{cmp.difference:+.2f} [{cmp.low:+.2f}, {cmp.high:+.2f}]<br>"
-                            f"<span class=\"tie\">p {cmp.p_value:.3g}{mc}</span>")
+                    mc = f"; McNemar {formats.p_text(formats.exact_p(cmp.mcnemar['p_value']))}" if cmp.mcnemar else ""
+                    text = (f"{formats.signed(cmp.difference)} {formats.interval(cmp.low, cmp.high, sign=True)}<br>"
+                            f"<span class=\"tie\">{esc(formats.p_text(formats.bootstrap_p(cmp.p_value, resamples)))}"
+                            f"{esc(mc)}</span>")
                     tds.append(f'<td class="num">{"<b>" + text + "</b>" if cmp.significant else text}</td>')
                 else:
                     tds.append(f'<td class="hint" title="{esc(cmp)}">not comparable</td>')

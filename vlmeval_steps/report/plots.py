@@ -13,6 +13,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from . import formats  # noqa: E402
+
 PALETTE = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C", "#CCB974",
            "#64B5CD"]
 METHOD_COLOURS = {"rule": "#55A868", "judge": "#4C72B0", "none": "#BBBBBB"}
@@ -80,7 +82,7 @@ def scores_chart(benchmarks: list[dict], models: list[str]) -> str:
         ax.set_xlim(0, limit)
         ax.set_title(bench["name"], loc="left")
         ax.set_xlabel(f"{bench['metric']} · {bench['unit']}", fontsize=8, color="#555555")
-        _label_bars(ax, bars, values, lambda v: f"{v:.1f}", limit)
+        _label_bars(ax, bars, values, formats.score, limit)
         for y, v in zip(ys, values):
             if v is None:
                 ax.text(0.01 * limit, y, "no score", va="center", fontsize=8, color=FAILED)
@@ -123,7 +125,7 @@ def categories_chart(name: str, unit: str, models: list[str], categories: dict[s
             offs = [y + 0.4 - per * (i + 0.5) for y in ys]
             bars = ax.barh(offs, [v or 0 for v in vals], height=per * 0.92, color=colour(i), label=m)
             _error_bars(ax, offs, vals, [errors.get(m, {}).get(c) for c in cats])
-            _label_bars(ax, bars, vals, lambda v: f"{v:.1f}", limit)
+            _label_bars(ax, bars, vals, formats.score, limit)
         ax.set_yticks(ys, [_with_n(c, counts) for c in cats])
         ax.set_xlim(0, limit)
         ax.set_xlabel(unit, fontsize=8, color="#555555")  # models are told apart by the page's colour key
@@ -141,7 +143,7 @@ def categories_chart(name: str, unit: str, models: list[str], categories: dict[s
         if grid.size <= 600:  # the numbers are written in; the colour only guides the eye
             for (r, c), v in np.ndenumerate(grid):
                 if not np.isnan(v):
-                    ax.text(c, r, f"{v:.1f}", ha="center", va="center", fontsize=7.5, color="#222222")
+                    ax.text(c, r, formats.score(v), ha="center", va="center", fontsize=7.5, color="#222222")
         else:
             fig.colorbar(im, ax=ax, fraction=0.05, pad=0.02, label=unit)
     ax.set_title(title or name, loc="left")

@@ -25,6 +25,7 @@ import pandas as pd
 from ..names import split_limit
 from ..errors import InputError
 from ..fileio import atomic_write_text
+from . import formats
 from .metrics import Score, main_score
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ def wide(cells: list[Cell]) -> pd.DataFrame:
     return table
 
 
-def _fmt(value, digits=2) -> str:
+def _fmt(value, digits=2) -> str:  # summary_provenance.csv's numbers (4 decimals), not the people's format
     return "" if value is None or pd.isna(value) else f"{value:.{digits}f}"
 
 
@@ -142,7 +143,7 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
 
 def _interval(st) -> str:
     e = st.estimate if st is not None else None
-    return "" if e is None else f" ± {(e.high - e.low) / 2:.2f}"
+    return "" if e is None else " " + formats.plus_minus(e.low, e.high)
 
 
 def markdown(cells: list[Cell], stats: dict | None = None, pairwise: dict | None = None, settings=None,
@@ -157,7 +158,7 @@ def markdown(cells: list[Cell], stats: dict | None = None, pairwise: dict | None
     for m, r in table.iterrows():
         row = [m]
         for d, v in r.items():
-            text = _fmt(v) + _interval(stats.get((m, d)))
+            text = formats.score(v) + _interval(stats.get((m, d)))
             if text and len(table) > 1 and v == best[d]:
                 text = f"**{text}**"
             elif m in tied[d]:
@@ -178,7 +179,7 @@ def markdown(cells: list[Cell], stats: dict | None = None, pairwise: dict | None
                      "benchmark's questions, seed " f"{settings.seed}); **bold** is the best score, ≈ marks a model "
                      "whose difference from the best is not significant (paired bootstrap). The interval is about the "
                      "sample of questions, not about the model's own randomness.")
-    comparisons = _best_comparisons(cells, pairwise)
+    comparisons = _best_comparisons(cells, pairwise, settings.resamples if settings is not None else None)
     if comparisons:
         parts += ["## Compared with the best model",
                   _md_table(["dataset", "best", "model", "difference", "interval", "p", "McNemar p"], comparisons)]
@@ -187,7 +188,7 @@ def markdown(cells: list[Cell], stats: dict | None = None, pairwise: dict | None
                   "them; their logs are under logs/). The other pairs are summarised above.",
                   _md_table(["model", "dataset", "last output", "see"], [[x["model"], x["dataset"], x["reached"],
                                                                             x["logs"]] for x in missing])]
-    prov = [[c.model, c.dataset, _fmt(c.value), *(c.provenance.get(k) or "" for k in ("dataset_md5", "judge",
+    prov = [[c.model, c.dataset, formats.score(c.value), *(c.provenance.get(k) or "" for k in ("dataset_md5", "judge",
              "prompt_id", "limit")), c.provenance.get("failed_predictions", ""),
              "" if configured is None else ("yes" if (c.model, c.dataset) in configured else "earlier run"),
              _when(c.provenance.get("scored_at")), c.score.note] for c in cells]
@@ -200,8 +201,10 @@ def _when(stamp) -> str:
     return str(stamp or "").replace("T", " ")[:16]
 
 
-def _best_comparisons(cells: list[Cell], pairwise: dict) -> list[list[str]]:
-    from .intervals import comparison_for
+def _best_comparisons(cells: list[Cell], pairwise: dict, resamples: int | None = None) -> list[list[str]]:
+    from .intervals import Settings, comparison_for
+
+    resamples = resamples or Settings().resamples
 
     out = []
     for d in _order(c.dataset for c in cells):
@@ -218,9 +221,10 @@ def _best_comparisons(cells: list[Cell], pairwise: dict) -> list[list[str]]:
             if isinstance(cmp, str):
                 out.append([d, best.model, c.model, "", f"not comparable: {cmp}", "", ""])
                 continue
-            mc = f"{cmp.mcnemar['p_value']:.3g}" if cmp.mcnemar else ""
-            out.append([d, best.model, c.model, f"{cmp.difference:+.2f}", f"[{cmp.low:+.2f}, {cmp.high:+.2f}]",
-                        f"{cmp.p_value:.3g}", mc])
+            mc = formats.exact_p(cmp.mcnemar["p_value"]) if cmp.mcnemar else ""
+            out.append([d, best.model, c.model, formats.signed(cmp.difference),
+                        formats.interval(cmp.low, cmp.high, sign=True), formats.bootstrap_p(cmp.p_value, resamples),
+                        mc])
     return out
 
 
