@@ -117,3 +117,51 @@ def test_summary_report_and_compare_write_numbers_alike(tmp_path):
     # the difference and its interval with the same digits
     diff = re.search(r"difference \(Alpha - Beta\): (\+[\d.]+)  (\[[^\]]+\])", text)
     assert diff and f"| {diff[1]} | {diff[2]} |" in md and f"{diff[1]} {diff[2]}" in page
+
+
+# ----- 3. labels clear of error bars; a provenance table that fits ---------------------------------------
+@pytest.mark.parametrize("value, interval", [(50.0, (40.0, 61.0)), (90.0, (84.0, 95.0)), (97.0, (92.0, 100.0)),
+                                             (10.0, (2.0, 30.0)), (70.0, None), (60.0, (5.0, 99.0))])
+def test_value_labels_are_not_hidden_by_error_bars(value, interval):
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection
+
+    from vlmeval_steps.report import formats, plots
+
+    for figsize in ((3.6, 1.6), (8.5, 1.6)):  # a panel of the scores chart; a category chart
+        fig, ax = plt.subplots(figsize=figsize)
+        bars = ax.barh([0], [value], height=0.65)
+        plots._error_bars(ax, [0], [value], [interval])
+        plots._label_bars(ax, bars, [value], formats.score, 100.0, [interval])
+        ax.set_xlim(0, 100)
+        fig.canvas.draw()
+        label = ax.texts[0].get_window_extent()
+        whisker = [c for c in ax.collections if isinstance(c, LineCollection)]
+        parts = [seg for c in whisker for seg in c.get_segments()] + [line.get_xydata() for line in ax.lines]
+        for seg in parts:  # the whisker and its caps, in pixels
+            (x0, y0), (x1, y1) = ax.transData.transform(seg[0]), ax.transData.transform(seg[-1])
+            overlap_x = min(x0, x1) - 1 <= label.x1 and label.x0 <= max(x0, x1) + 1
+            overlap_y = min(y0, y1) - 1 <= label.y1 and label.y0 <= max(y0, y1) + 1
+            assert not (overlap_x and overlap_y), (value, interval, figsize)
+        x, ha, inside = plots.label_position(value, interval, 100.0)
+        if inside:  # white on the bar: it must start inside the bar, not on the white background
+            assert ax.transData.inverted().transform((label.x0, 0))[0] >= 0
+        plt.close(fig)
+
+
+def test_the_provenance_table_wraps_instead_of_scrolling(tmp_path):
+    from results_fixtures import write_results
+    from vlmeval_steps.report.html import CSS, render
+    from vlmeval_steps.report.summary import collect
+
+    results = tmp_path / "results"
+    pairs = write_results(results, {"Strong": 0.8, "Weak": 0.4}, datasets=["DemoShapes", "POPE"])
+    page = render(collect(results, pairs), results / "report.html")
+    prov = page[page.index('id="provenance"'):]
+    # no cell forced onto one line, long values (paths, hashes, commands) may break anywhere
+    assert not re.search(r"table\.prov[^{]*\{[^}]*nowrap", CSS)
+    assert re.search(r"table\.prov td[^{]*\{[^}]*overflow-wrap: anywhere", CSS)
+    # two tables of a few columns each instead of one of fifteen: what was scored, then with what software
+    tables = re.findall(r"<table class=\"prov[^\"]*\">(.*?)</table>", prov, re.S)
+    assert len(tables) == 2 and all(t.count("<th>") <= 10 for t in tables)
+    assert "dataset md5" in tables[0] and "weights" in tables[1] and "packages" in tables[1]

@@ -40,7 +40,8 @@ table.board th { white-space: nowrap; }
 table.board th.num { white-space: normal; max-width: 120px; vertical-align: bottom; }
 table.board td.num { min-width: 64px; }
 table.board td.best { font-weight: 700; }
-table.prov td { white-space: nowrap; }
+table.prov { width: 100%; }
+table.prov td { overflow-wrap: anywhere; word-break: break-word; }  /* hashes, paths: wrap, never scroll */
 .key { margin: 4px 0 0; font-size: 13px; }
 .key span { display: inline-block; margin-right: 16px; white-space: nowrap; }
 .key i { display: inline-block; width: 11px; height: 11px; border-radius: 2px; margin-right: 5px;
@@ -188,34 +189,45 @@ def _versions(p: dict) -> str:
 
 
 def provenance_table(cells: list[Cell], base: Path, configured: set | None = None) -> str:
+    """Two tables, so that neither is wider than the page: what each score was computed from, then which
+    code, weights and run produced it."""
     tokens = any(c.provenance.get("token_usage") for c in cells)  # API models and LLM judges only
     # the version column only when scores come from different versions (the page header names the current one)
     versions = len({c.provenance.get("package_version") for c in cells}) > 1
-    head = ["model", "dataset", "score", "dataset md5", "judge", "prompt id", "limit", "rows", "failed",
-            *(["tokens"] if tokens else []), "scored (UTC)", *(["version"] if versions else []),
-            *(["in config"] if configured is not None else []), "weights", "packages", "git commit"]
-    rows = []
+    inputs_head = ["model", "dataset", "score", "dataset md5", "judge", "prompt id", "limit", "rows", "failed",
+                   *(["tokens"] if tokens else [])]
+    software_head = ["model", "dataset", "scored (UTC)", *(["version"] if versions else []),
+                     *(["in config"] if configured is not None else []), "weights", "packages", "git commit"]
+    inputs, software = [], []
     for c in cells:
         p = c.provenance
         failed = p.get("failed_predictions")
         xlsx = _link(c.acc_path.with_name(f"{c.dataset}.xlsx"), base, "xlsx")
-        rows.append("<tr>" + "".join([
-            f"<td>{esc(c.model)}</td>", f"<td>{_link(c.acc_path, base, c.dataset)} ({xlsx})</td>",
-            f'<td class="num">{_fmt(c.value)}</td>',
+        who = [f"<td>{esc(c.model)}</td>", f"<td>{_link(c.acc_path, base, c.dataset)} ({xlsx})</td>"]
+        inputs.append("<tr>" + "".join([
+            *who, f'<td class="num">{_fmt(c.value)}</td>',
             f'<td class="mono">{esc(p.get("dataset_md5") or "–")}</td>', f"<td>{esc(p.get('judge') or '–')}</td>",
             f"<td>{esc(p.get('prompt_id') or '–')}</td>", f'<td class="num">{esc(p.get("limit") or "all")}</td>',
             f'<td class="num">{esc(p.get("rows", "–"))}</td>',
             f'<td class="num{" bad" if failed else ""}">{esc("–" if failed is None else failed)}</td>',
             *([f"<td>{esc(_tokens(p.get('token_usage')))}</td>"] if tokens else []),
-            f"<td>{esc(_when(p.get('scored_at')))}</td>",
+        ]) + "</tr>")
+        commit = p.get("git_commit") or "–"
+        software.append("<tr>" + "".join([
+            *who, f"<td>{esc(_when(p.get('scored_at')))}</td>",
             *([f"<td>{esc(p.get('package_version') or '–')}</td>"] if versions else []),
             *([f"<td>{'yes' if (c.model, c.dataset) in configured else 'earlier run'}</td>"]
               if configured is not None else []),
             f'<td class="mono">{esc(_identity(p))}</td>', f"<td>{esc(_versions(p))}</td>",
-            f'<td class="mono">{esc((p.get("git_commit") or "–")[:12] + ("+dirty" if "dirty" in str(p.get("git_commit")) else ""))}</td>',
+            f'<td class="mono">{esc(commit[:12] + ("+dirty" if "dirty" in commit else ""))}</td>',
         ]) + "</tr>")
-    return ('<div class="scroll"><table class="prov"><tr>' + "".join(f"<th>{h}</th>" for h in head) + "</tr>"
-            + "".join(rows) + "</table></div>")
+
+    def table(head, rows, cls):
+        return (f'<div class="scroll"><table class="prov {cls}"><tr>' + "".join(f"<th>{h}</th>" for h in head)
+                + "</tr>" + "".join(rows) + "</table></div>")
+
+    return ("<h3>What each score was computed from</h3>" + table(inputs_head, inputs, "inputs")
+            + "<h3>What produced it</h3>" + table(software_head, software, "software"))
 
 
 def render(cells: list[Cell], out: str | Path, title: str = "vlmeval-steps report", stats: dict | None = None,
