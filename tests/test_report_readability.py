@@ -165,3 +165,55 @@ def test_the_provenance_table_wraps_instead_of_scrolling(tmp_path):
     tables = re.findall(r"<table class=\"prov[^\"]*\">(.*?)</table>", prov, re.S)
     assert len(tables) == 2 and all(t.count("<th>") <= 10 for t in tables)
     assert "dataset md5" in tables[0] and "weights" in tables[1] and "packages" in tables[1]
+
+
+# ----- 4. trial runs apart from the leaderboard ----------------------------------------------------------
+def _with_trials(results):
+    """Strong and Weak: full DemoShapes runs, Weak also a DemoShapes_limit20 trial; Third: POPE trials only."""
+    import shutil
+
+    from results_fixtures import write_results
+
+    write_results(results, {"Strong": 0.8, "Weak": 0.4}, datasets=["DemoShapes"])
+    write_results(results, {"Third": 0.6}, datasets=["DemoShapes", "POPE"], seed=1)
+    for model, src, dst in (("Weak", "DemoShapes", "DemoShapes_limit20"), ("Third", "POPE", "POPE_limit5"),
+                            ("Third", "POPE", "POPE_limit10"), ("Third", "DemoShapes", "DemoShapes_limit20")):
+        for suffix in ("_acc.csv", "_provenance.json"):
+            shutil.copy(results / model / f"{src}{suffix}", results / model / f"{dst}{suffix}")
+    for model, name in (("Third", "DemoShapes"), ("Third", "POPE")):
+        for suffix in ("_acc.csv", "_provenance.json"):
+            (results / model / f"{name}{suffix}").unlink()
+
+
+def test_trial_runs_have_their_own_table(tmp_path):
+    from vlmeval_steps.report.summary import leaderboard_columns
+    from vlmeval_steps.steps.summary import run_report, run_summary
+
+    results = tmp_path / "results"
+    _with_trials(results)
+    from vlmeval_steps.report.summary import collect
+
+    assert leaderboard_columns(collect(results)) == (["DemoShapes", "POPE_limit10"], ["DemoShapes_limit20", "POPE_limit5"])
+    run_summary(results, None, results / "summary.csv", results / "summary.md")
+    md = (results / "summary.md").read_text()
+    board, rest = md.split("## Trial runs")
+    # the leaderboard: full runs, and the largest trial of a benchmark that has trial runs only
+    assert "| model | DemoShapes | POPE_limit10 |" in board and "limit20" not in board.split("Main metric")[0]
+    assert "| Third |  |" in board  # no full DemoShapes run: an empty cell, not its trial's score
+    assert "| model | DemoShapes_limit20 | POPE_limit5 |" in rest.split("\n\n## ")[0]
+    assert "| Strong |" not in rest.split("\n\n## ")[0]  # only models with a trial run
+    # summary.csv is unchanged: every run a column, as before
+    assert {"DemoShapes", "DemoShapes_limit20", "POPE_limit5", "POPE_limit10"} <= set(
+        pd.read_csv(results / "summary.csv", index_col="model").columns)
+
+    run_report(results, None, results / "report.html")
+    page = (results / "report.html").read_text()
+    lead = page[page.index('id="leaderboard"'):page.index('id="trials"')]
+    trials = page[page.index('id="trials"'):page.index('id="scores"')]
+    charts = page[page.index('id="scores"'):page.index('id="failures"')]
+    assert "DemoShapes_<wbr>limit20" not in lead and "POPE_<wbr>limit10" in lead
+    assert "DemoShapes_<wbr>limit20" in trials and "POPE_<wbr>limit5" in trials and "Strong" not in trials
+    assert "limit20" not in charts and "limit5<" not in charts
+    assert '<a href="#trials">Trial runs</a>' in page
+    prov = page[page.index('id="provenance"'):]
+    assert "DemoShapes_limit20" in prov and "POPE_limit5" in prov  # every run's provenance

@@ -13,7 +13,7 @@ from pathlib import Path
 from .. import __version__
 from ..fileio import atomic_write_text
 from . import formats, samples
-from .summary import Cell, wide
+from .summary import Cell, leaderboard_columns, wide
 
 log = logging.getLogger(__name__)
 
@@ -239,10 +239,17 @@ def render(cells: list[Cell], out: str | Path, title: str = "vlmeval-steps repor
     stats, pairwise = stats or {}, pairwise or {}
     out = Path(out)
     base = out.resolve().parent
+    all_models = list(dict.fromkeys(c.model for c in cells))
+    board, trials = leaderboard_columns(cells)
+    # trial runs (`_limitN`) have a table of their own; the charts, comparisons and examples are the leaderboard's
+    trial_cells = [c for c in cells if c.dataset in trials]
+    cells_all, cells = cells, [c for c in cells if c.dataset in board]
     models = list(dict.fromkeys(c.model for c in cells))
     first: dict[str, Cell] = {}
-    for c in cells:
+    for c in cells_all:
         first.setdefault(c.dataset, c)
+    first_trials = {d: first[d] for d in trials}
+    first = {d: first[d] for d in board}
     tied = {d: tied_with_best(d, cells, stats, pairwise) for d in first}
 
     def interval_of(x):
@@ -266,6 +273,11 @@ def render(cells: list[Cell], out: str | Path, title: str = "vlmeval-steps repor
                  "not significantly different from the best (paired bootstrap). The interval is about the sample of "
                  "questions, not the model's own randomness. Hover over a cell for its provenance.</p>"
                  + leaderboard(cells, first, stats, tied) + "</section>")
+    if trial_cells:
+        parts.append('<section id="trials"><h2>Trial runs</h2><p class="hint">Runs with <code>--limit N</code> '
+                     "(<code>_limitN</code>): scored on the first N rows only, so not comparable with the full "
+                     "benchmark and kept out of the leaderboard (a benchmark with trial runs only shows its largest "
+                     "there).</p>" + leaderboard(trial_cells, first_trials, stats) + "</section>")
     key = colour_key(models) if len(models) > 1 else ""
     with quiet_charts():
         parts.append('<section id="scores"><h2>Scores by benchmark</h2>' + key
@@ -289,6 +301,7 @@ def render(cells: list[Cell], out: str | Path, title: str = "vlmeval-steps repor
         parts.append('<section id="samples"><h2>Example wrong and unparsed answers</h2><p class="hint">A few rows '
                      "per model and benchmark: the image, the question, the model's answer, what was extracted from it "
                      "and the ground truth.</p>" + sample_html + "</section>")
+    cells = cells_all  # failures and provenance: every run, trials included
     pairs = [dict(model=c.model, dataset=c.dataset, failed=int(c.provenance.get("failed_predictions") or 0),
                   rows=int(c.provenance.get("rows") or 0), extraction=c.provenance.get("extraction") or {})
              for c in cells]
@@ -306,12 +319,12 @@ def render(cells: list[Cell], out: str | Path, title: str = "vlmeval-steps repor
                  "config and index files (or the served model id).</p>" + provenance_table(cells, base, configured)
                  + "</section>")
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    sections = [("missing", "Not scored"), ("leaderboard", "Leaderboard"), ("scores", "Scores"),
+    sections = [("missing", "Not scored"), ("leaderboard", "Leaderboard"), ("trials", "Trial runs"), ("scores", "Scores"),
                 ("categories", "Categories"), ("pairwise", "Comparisons"), ("samples", "Examples"),
                 ("failures", "Failures"), ("provenance", "Provenance")]
     present = "".join(parts)
     nav = "".join(f'<a href="#{s}">{t}</a>' for s, t in sections if f'id="{s}"' in present)
-    counts = (f"{len(models)} model{'s' * (len(models) != 1)} × "
+    counts = (f"{len(all_models)} model{'s' * (len(all_models) != 1)} × "
               f"{len(first)} benchmark{'s' * (len(first) != 1)}")
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -67,7 +67,8 @@ def read_cell(results: Path, model: str, dataset: str) -> Cell:
     else:
         log.warning("%s: missing; the summary shows this cell without provenance", prov_path)
     base, limit = split_limit(dataset)
-    provenance.setdefault("limit", limit)
+    if provenance.get("limit") is None:  # the record's own limit wins; else the file name's
+        provenance["limit"] = limit
     dataset_type = provenance.get("dataset_type")
     score = main_score(read_acc(acc), provenance.get("dataset") or base, dataset_type)
     if score.value is None:
@@ -93,8 +94,28 @@ def _order(values) -> list:
     return list(dict.fromkeys(values))
 
 
-def wide(cells: list[Cell]) -> pd.DataFrame:
-    """Models as rows, benchmarks as columns, in the order the pairs were given."""
+def leaderboard_columns(cells: list[Cell]) -> tuple[list[str], list[str]]:
+    """(leaderboard, trial runs): each benchmark's full run is its leaderboard column; `_limitN` trial runs
+    (the first N rows only, not comparable with the full run) go to a table of their own, except that a
+    benchmark with trial runs only shows its largest on the leaderboard."""
+    runs: dict[str, list[tuple[int | None, str]]] = {}
+    for d in _order(c.dataset for c in cells):
+        base, limit = split_limit(d)
+        runs.setdefault(base, []).append((limit, d))
+    board, trials = [], []
+    for found in runs.values():
+        full = [d for limit, d in found if limit is None]
+        shown = full[0] if full else max(found, key=lambda r: r[0])[1]
+        board.append(shown)
+        trials += [d for _, d in found if d != shown]
+    return board, trials
+
+
+def wide(cells: list[Cell], datasets: list[str] | None = None) -> pd.DataFrame:
+    """Models as rows, benchmarks as columns, in the order the pairs were given; `datasets`: only these
+    columns, and only the models with a cell in them."""
+    if datasets is not None:
+        cells = [c for c in cells if c.dataset in datasets]
     models, datasets = _order(c.model for c in cells), _order(c.dataset for c in cells)
     table = pd.DataFrame(index=pd.Index(models, name="model"), columns=datasets, dtype=float)
     for c in cells:
@@ -151,35 +172,36 @@ def markdown(cells: list[Cell], stats: dict | None = None, pairwise: dict | None
     from .intervals import tied_with_best
 
     stats, pairwise = stats or {}, pairwise or {}
-    table = wide(cells)
-    best = {d: table[d].max() for d in table.columns}
+    board, trials = leaderboard_columns(cells)
+    table = wide(cells, board)
     tied = {d: tied_with_best(d, cells, stats, pairwise) for d in table.columns}
-    rows = []
-    for m, r in table.iterrows():
-        row = [m]
-        for d, v in r.items():
-            text = formats.score(v) + _interval(stats.get((m, d)))
-            if text and len(table) > 1 and v == best[d]:
-                text = f"**{text}**"
-            elif m in tied[d]:
-                text += " ≈"
-            row.append(text)
-        rows.append(row)
     first = {}
     for c in cells:
         first.setdefault(c.dataset, c)
-    legend = [f"- **{d}** ({c.dataset_type or 'type unknown'}): {c.score.metric.label}, {c.score.metric.unit}"
-              + (f"; first {c.provenance['limit']} rows only" if c.provenance.get("limit") else "")
-              + (f"; resampled by {st.estimate.unit_name} ({st.estimate.n_units})"
-                 if (st := stats.get((c.model, c.dataset))) and st.estimate else "; no interval (no per-row outcomes)")
-              for d, c in first.items()]
-    parts = ["# Summary", _md_table(["model", *table.columns], rows), "Main metric of each benchmark:\n" + "\n".join(legend)]
+
+    def legend(datasets):
+        return [f"- **{d}** ({c.dataset_type or 'type unknown'}): {c.score.metric.label}, {c.score.metric.unit}"
+                + (f"; first {c.provenance['limit']} rows only" if c.provenance.get("limit") else "")
+                + (f"; resampled by {st.estimate.unit_name} ({st.estimate.n_units})"
+                   if (st := stats.get((c.model, c.dataset))) and st.estimate else "; no interval (no per-row outcomes)")
+                for d, c in first.items() if d in datasets]
+
+    parts = ["# Summary", _md_table(["model", *table.columns], _md_rows(table, stats, tied)),
+             "Main metric of each benchmark:\n" + "\n".join(legend(board))]
     if settings is not None and any(st.estimate for st in stats.values()):
         parts.append(f"± is half the {settings.level:.0%} bootstrap interval ({settings.resamples} resamples of the "
                      "benchmark's questions, seed " f"{settings.seed}); **bold** is the best score, ≈ marks a model "
                      "whose difference from the best is not significant (paired bootstrap). The interval is about the "
                      "sample of questions, not about the model's own randomness.")
-    comparisons = _best_comparisons(cells, pairwise, settings.resamples if settings is not None else None)
+    if trials:
+        trial_table = wide(cells, trials)
+        parts += ["## Trial runs", "Runs with `--limit N` (`_limitN`): scored on the first N rows only, so not comparable "
+                  "with the full benchmark and kept out of the leaderboard above (a benchmark with trial runs only "
+                  "shows its largest there).", _md_table(["model", *trial_table.columns],
+                                                         _md_rows(trial_table, stats, {})),
+                  "\n".join(legend(trials))]
+    comparisons = _best_comparisons([c for c in cells if c.dataset in board], pairwise,
+                                    settings.resamples if settings is not None else None)
     if comparisons:
         parts += ["## Compared with the best model",
                   _md_table(["dataset", "best", "model", "difference", "interval", "p", "McNemar p"], comparisons)]
@@ -195,6 +217,22 @@ def markdown(cells: list[Cell], stats: dict | None = None, pairwise: dict | None
     parts += ["## Provenance", _md_table(["model", "dataset", "score", "dataset md5", "judge", "prompt id", "limit",
                                           "failed", "in config", "scored (UTC)", "note"], prov)]
     return "\n\n".join(parts) + "\n"
+
+
+def _md_rows(table: pd.DataFrame, stats: dict, tied: dict) -> list[list[str]]:
+    """Each model's cells: score ± half its interval, **bold** for the best, ≈ when not significantly worse."""
+    rows = []
+    for m, r in table.iterrows():
+        row = [m]
+        for d, v in r.items():
+            text = formats.score(v) + _interval(stats.get((m, d)))
+            if text and len(table) > 1 and v == table[d].max():
+                text = f"**{text}**"
+            elif m in tied.get(d, ()):
+                text += " ≈"
+            row.append(text)
+        rows.append(row)
+    return rows
 
 
 def _when(stamp) -> str:
