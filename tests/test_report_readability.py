@@ -217,3 +217,18 @@ def test_trial_runs_have_their_own_table(tmp_path):
     assert '<a href="#trials">Trial runs</a>' in page
     prov = page[page.index('id="provenance"'):]
     assert "DemoShapes_limit20" in prov and "POPE_limit5" in prov  # every run's provenance
+
+
+# ----- 5. resampling units of document benchmarks --------------------------------------------------------
+def test_documents_are_the_unit_of_multi_page_benchmarks():
+    from vlmeval_steps.scoring.dude import documents, row_outcomes
+    from vlmeval_steps.stats.bootstrap import design_of, estimate
+
+    df = pd.DataFrame({"index": [1, 2, 3, 4, 5], "doc_id": ["d1", "d1", None, "", float("nan")],
+                       "image_path": ["['a_0.png', 'a_1.png']", "['a_0.png', 'a_1.png']", "['b_0.png']",
+                                      "['b_0.png']", float("nan")]})
+    assert documents(df) == ["doc_id=d1", "doc_id=d1", "image_path=['b_0.png']", "image_path=['b_0.png']", "index=5"]
+    df = df.assign(question="q", answer="a", pred="a", score=[1, 0, 1, 1, 0])
+    out = row_outcomes({"{judge}.xlsx": df}, "score")
+    assert design_of(out).n_units == 3 and out.spec.unit_name == "document"
+    assert estimate(out, resamples=20, name="DUDE").value == pytest.approx(60.0)  # still the mean over questions
