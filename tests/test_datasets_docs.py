@@ -277,6 +277,9 @@ def test_dude_anls_table(tmp_path):
     assert rows_out["score"].tolist() == pytest.approx([1, 0.75, 1, 0, 0])
     # the per-row outcomes the summary's intervals resample: the same scores
     assert read_csv(tmp_path / "out/DUDE_rows.csv")["score"].tolist() == pytest.approx([1, 0.75, 1, 0, 0])
+    # resampled by document: these five questions are about one (the same pages)
+    assert set(read_csv(tmp_path / "out/DUDE_rows.csv")["unit"]) == {"image_path=p_0.png"}
+    assert json.loads((tmp_path / "out/DUDE_rows.json").read_text())["unit_name"] == "document"
 
 
 def test_slidevqa_anls_em_f1_table(tmp_path):

@@ -3,6 +3,7 @@ indices, prompts, answer extraction and ratings, and bad input. Upstream's formu
 written out here independently of the package's code."""
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import logging
@@ -537,6 +538,9 @@ def test_per_row_outcomes_match_the_headline(layouts):
     out = mv.outcomes(tables)
     assert tables["acc"].set_index("Category").loc["overall", "acc"] == 66.67
     assert out.rows["score"].mean() * 100 == pytest.approx(66.67, abs=0.01)
+    # the options the prompt letters, for the report's example rows
+    first = table.to_dict("records")[0]
+    assert out.rows["options"][0] == "\n".join(f"{'ABCDE'[i]}. {c}" for i, c in enumerate(ast.literal_eval(first["candidates"])))
 
     table = pd.read_csv(layouts["Video-MME"]["tsv"], sep="\t", dtype={"video": str})
     vm = make("Video-MME")
@@ -545,6 +549,77 @@ def test_per_row_outcomes_match_the_headline(layouts):
     out = vm.outcomes(tables)
     assert out.rows["score"].mean() == pytest.approx(tables["acc"].set_index("split").loc["overall", "acc"], abs=1e-3)
     assert list(out.rows["duration"]) == ["short", "medium", "long"]
+    assert out.rows["options"][0].startswith("A. ")
+
+
+def _statistic(out, name):
+    """The bootstrap statistic on the data as they are, through the files the summary reads."""
+    import tempfile
+
+    from vlmeval_steps.stats.bootstrap import design_of, estimate
+    from vlmeval_steps.stats.outcomes import read, write
+
+    with tempfile.TemporaryDirectory() as tmp:
+        write(out, Path(tmp) / "r.csv", Path(tmp) / "r.json")
+        out = read(Path(tmp) / "r.csv")
+        return estimate(out, resamples=20, name=name), design_of(out)
+
+
+def test_video_benchmarks_resample_videos(layouts):
+    """Several questions about one video are drawn together: the video is the unit of resampling."""
+    table = pd.read_csv(layouts["Video-MME"]["tsv"], sep="\t", dtype={"video": str})
+    vm = make("Video-MME")
+    tables = vm.score(_preds(table, ["A", "C", "D"]), pd.DataFrame(vm.extract(_preds(table, ["A", "C", "D"]))))
+    est, design = _statistic(vm.outcomes(tables), "Video-MME")
+    assert est.unit_name == "video" and design.n_units == table["video"].nunique()
+    assert est.value == pytest.approx(100 * tables["acc"].set_index("split").loc["overall", "acc"], abs=0.1)
+
+    table = pd.read_csv(layouts["MVBench"]["tsv"], sep="\t")
+    mv = make("MVBench")
+    data = _preds(table, ["A", "C", "C", FAIL, "B", np.nan])
+    tables = mv.score(data, pd.DataFrame(mv.extract(data)))
+    est, design = _statistic(mv.outcomes(tables), "MVBench")
+    assert est.unit_name == "video" and design.n_units == len({f"{p}{v}" for p, v in zip(table["prefix"], table["video"])})
+    assert est.value == pytest.approx(tables["acc"].set_index("Category").loc["overall", "acc"], abs=0.01)
+
+
+def test_demo_video_has_outcomes_by_video():
+    from vlmeval_steps.report.metrics import main_score
+
+    dv = make("DemoVideo")
+    table = dv.prepare(Path(__file__).resolve().parent.parent / "demo" / "DemoVideo")
+    data = _preds(table, [a if i % 3 else "A" for i, a in enumerate(table["answer"])])
+    tables = dv.score(data, pd.DataFrame(dv.extract(data)))
+    out = dv.outcomes(tables)
+    assert out is not None and len(out.rows) == len(table)  # one line per question ...
+    est, design = _statistic(out, "DemoVideo")
+    assert est.unit_name == "video" and design.n_units == table["video"].nunique() < len(table)  # ... drawn by video
+    headline = main_score(tables["acc"].astype(str), "DemoVideo", "MCQ")
+    assert est.value == pytest.approx(headline.value, rel=1e-9) and est.low <= est.value <= est.high
+    assert out.rows["options"][0].startswith("A. ")
+
+
+def test_mmbench_video_has_outcomes_by_video(layouts):
+    from vlmeval_steps.report.metrics import main_score
+
+    table = pd.read_csv(layouts["MMBench-Video"]["tsv"], sep="\t")
+    mm = make("MMBench-Video")
+    data = _preds(table, ["red", "right", "blue"])
+    ext = pd.DataFrame([dict(index=0, extracted=3, log="3"), dict(index=1, extracted=-1, log="?"),
+                        dict(index=2, extracted=2, log="2")])
+    tables = mm.score(data, ext)
+    out = mm.outcomes(tables)
+    est, design = _statistic(out, "MMBench-Video")
+    assert est.unit_name == "video" and design.n_units == table["video"].nunique()
+    # the leaderboard's Overall 'all' (-1 counts as 0), which the table rounds to 2 decimals
+    headline = main_score(tables["acc"].astype(str), "MMBench-Video", "Video-VQA")
+    assert headline.value == 1.67 and est.value == pytest.approx(5 / 3)
+    # per coarse dimension, as the table's rows (TR: 2.00; CP: no question)
+    from vlmeval_steps.stats.bootstrap import estimate
+
+    assert estimate(out, resamples=5, mask=out.subset("dimension", "TR"), name="x").value == pytest.approx(2.0)
+    assert "CP" not in out.categories("dimension")
+    assert list(out.rows["correct"]) == [1, 0, 1] and out.spec.binary is None
 
 
 def test_headline_scores(layouts, tmp_path):

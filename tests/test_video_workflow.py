@@ -25,6 +25,9 @@ def test_demo_video_scores_and_a_new_setting_reruns_only_its_frames_and_what_fol
     wf.snakemake("results/TinyLLaVA-Demo/DemoVideo_8frame_limit4_acc.csv")
     acc = pd.read_csv(wf.root / "results/TinyLLaVA-Demo/DemoVideo_8frame_limit4_acc.csv")
     assert acc.loc[0, "Overall"] >= 0.75   # four choices: chance is 0.25
+    # per-row outcomes, resampled by video: the four questions are about two clips
+    rows = pd.read_csv(wf.root / "results/TinyLLaVA-Demo/DemoVideo_8frame_limit4_rows.csv", dtype=str)
+    assert len(rows) == 4 and set(rows["unit"]) == {"videos/clip001.mp4", "videos/clip002.mp4"}
     frames = json.loads((wf.root / "resources/frames/DemoVideo/8frame/frames-limit4.json").read_text())
     assert set(frames) == {"clip001", "clip002"} and all(len(r["indices"]) == 8 for r in frames.values())
     prompt = json.loads((wf.root / "resources/prompts/DemoVideo_8frame_limit4/default.jsonl").open().readline())

@@ -7,6 +7,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..stats.paired import Comparison
+from . import formats
 from .intervals import Settings, compute, load
 from .summary import read_cell
 
@@ -24,6 +25,8 @@ def disagreements(a, b, mask: pd.Series | None = None) -> pd.DataFrame:
                         "answer": ra.loc[differ, "answer"].values,
                         "a_prediction": ra.loc[differ, "prediction"].values, "a_correct": ra.loc[differ, "correct"].values,
                         "b_prediction": rb.loc[differ, "prediction"].values, "b_correct": rb.loc[differ, "correct"].values})
+    if "options" in ra:  # multiple choice: what the letters stand for
+        out.insert(2, "options", ra.loc[differ, "options"].values)
     # rows one model got right and the other wrong first: those make the difference
     out["_rank"] = (out["a_correct"].astype(str) == out["b_correct"].astype(str)).astype(int)
     return out.sort_values(["_rank", "index"], kind="stable").drop(columns="_rank").reset_index(drop=True)
@@ -64,14 +67,14 @@ def compare_text(results: str | Path, a: str, b: str, dataset: str, settings: Se
     ea, eb = stats[(a, dataset)].estimate, stats[(b, dataset)].estimate
     lines = [f"{dataset}: {metric.label} ({metric.unit}); {cmp.n_units} units of resampling ({cmp.unit_name}), "
              f"{settings.resamples} paired resamples, {settings.level:.0%} intervals",
-             f"  {a:<30} {ea.value:8.2f}  [{ea.low:.2f}, {ea.high:.2f}]",
-             f"  {b:<30} {eb.value:8.2f}  [{eb.low:.2f}, {eb.high:.2f}]",
-             f"  difference ({a} - {b}): {cmp.difference:+.2f}  [{cmp.low:+.2f}, {cmp.high:+.2f}]  "
-             f"p {_p(cmp.p_value, settings.resamples)} (paired bootstrap)"]
+             f"  {a:<30} {formats.score(ea.value):>8}  {formats.interval(ea.low, ea.high)}",
+             f"  {b:<30} {formats.score(eb.value):>8}  {formats.interval(eb.low, eb.high)}",
+             f"  difference ({a} - {b}): {formats.signed(cmp.difference)}  "
+             f"{formats.interval(cmp.low, cmp.high, sign=True)}  {_p(cmp.p_value, settings.resamples)}"]
     if cmp.mcnemar:
         mc = cmp.mcnemar
         lines.append(f"  McNemar's exact test: {a} only right on {mc['a_only']}, {b} only right on {mc['b_only']}: "
-                     f"p = {mc['p_value']:.3g}")
+                     f"{formats.p_text(formats.exact_p(mc['p_value']))}")
     verdict = (f"{a if cmp.difference > 0 else b} is better (the interval excludes 0)." if cmp.significant else
                "No significant difference: the interval includes 0.")
     lines.append("  " + verdict)
@@ -79,15 +82,19 @@ def compare_text(results: str | Path, a: str, b: str, dataset: str, settings: Se
     lines.append(f"\nRows where they disagree: {len(rows)}" + (f" (first {show})" if len(rows) > show else ""))
     for r in rows.head(show).itertuples(index=False):
         mark = lambda ok: "right" if str(ok) == "1" else "wrong"  # noqa: E731
-        lines.append(f"- index {r.index}: {_short(r.question)}\n    answer: {_short(r.answer, 60)}\n"
+        options = "; ".join(str(getattr(r, "options", "") or "").splitlines())
+        listed = f"    options: {_short(options, 200)}\n" if options else ""
+        lines.append(f"- index {r.index}: {_short(r.question)}\n{listed}    answer: {_short(r.answer, 60)}\n"
                      f"    {a} ({mark(r.a_correct)}): {_short(r.a_prediction, 60)}\n"
                      f"    {b} ({mark(r.b_correct)}): {_short(r.b_prediction, 60)}")
     return "\n".join(lines)
 
 
 def _p(p: float, resamples: int) -> str:
-    # (k + 1) / (B + 1) cannot go below 1 / (B + 1): say so rather than print a spuriously exact number
-    return f"<= {p:.2g} (the smallest p {resamples} resamples can give)" if p <= 1.5 / (resamples + 1) else f"= {p:.3g}"
+    text = formats.bootstrap_p(p, resamples)
+    # a bound: (k + 1) / (B + 1) cannot go lower, which the reader should know
+    return formats.p_text(text) + (f" (paired bootstrap; the smallest p {resamples} resamples can give)"
+                                   if text.startswith("<") else " (paired bootstrap)")
 
 
 def _short(text, n: int = 100) -> str:

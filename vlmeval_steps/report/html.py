@@ -12,8 +12,8 @@ from pathlib import Path
 
 from .. import __version__
 from ..fileio import atomic_write_text
-from . import samples
-from .summary import Cell, wide
+from . import formats, samples
+from .summary import Cell, leaderboard_columns, wide
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,8 @@ table.board th { white-space: nowrap; }
 table.board th.num { white-space: normal; max-width: 120px; vertical-align: bottom; }
 table.board td.num { min-width: 64px; }
 table.board td.best { font-weight: 700; }
-table.prov td { white-space: nowrap; }
+table.prov { width: 100%; }
+table.prov td { overflow-wrap: anywhere; word-break: break-word; }  /* hashes, paths: wrap, never scroll */
 .key { margin: 4px 0 0; font-size: 13px; }
 .key span { display: inline-block; margin-right: 16px; white-space: nowrap; }
 .key i { display: inline-block; width: 11px; height: 11px; border-radius: 2px; margin-right: 5px;
@@ -54,6 +55,7 @@ svg.plot { max-width: 100%; height: auto; display: block; margin: 6px 0; }
 ul.legend { margin: 8px 0 0; padding-left: 18px; color: var(--muted); font-size: 13px; }
 img.thumb { max-width: 96px; max-height: 96px; border: 1px solid var(--line); margin-right: 3px; }
 table.samples td { max-width: 360px; }
+.opts { color: var(--muted); font-size: 12px; margin-top: 3px; }
 h4 { font-size: 13px; margin: 14px 0 4px; }
 .tie { color: var(--muted); }
 footer { color: var(--muted); font-size: 12px; text-align: center; padding: 10px; }
@@ -79,8 +81,8 @@ def esc(value) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def _fmt(value, digits=2) -> str:
-    return "–" if value is None or value != value else f"{value:.{digits}f}"
+def _fmt(value) -> str:
+    return formats.score(value, empty="–")
 
 
 def _fraction(value: float, unit: str) -> float:
@@ -156,8 +158,8 @@ def leaderboard(cells: list[Cell], first: dict[str, Cell], stats: dict | None = 
             est = st.estimate if st is not None else None
             half = ""
             if est is not None:
-                tip += f"\ninterval: [{est.low:.2f}, {est.high:.2f}] over {est.n_units} {est.unit_name}s"
-                half = f' <span class="tie">± {(est.high - est.low) / 2:.1f}</span>'
+                tip += f"\ninterval: {formats.interval(est.low, est.high)} over {est.n_units} {est.unit_name}s"
+                half = f' <span class="tie">{formats.plus_minus(est.low, est.high)}</span>'
             best = " best" if len(table) > 1 and v == table[d].max() else ""
             tie = ' <span class="tie" title="not significantly different from the best">≈</span>' \
                 if model in tied.get(d, set()) and not best else ""
@@ -187,34 +189,45 @@ def _versions(p: dict) -> str:
 
 
 def provenance_table(cells: list[Cell], base: Path, configured: set | None = None) -> str:
+    """Two tables, so that neither is wider than the page: what each score was computed from, then which
+    code, weights and run produced it."""
     tokens = any(c.provenance.get("token_usage") for c in cells)  # API models and LLM judges only
     # the version column only when scores come from different versions (the page header names the current one)
     versions = len({c.provenance.get("package_version") for c in cells}) > 1
-    head = ["model", "dataset", "score", "dataset md5", "judge", "prompt id", "limit", "rows", "failed",
-            *(["tokens"] if tokens else []), "scored (UTC)", *(["version"] if versions else []),
-            *(["in config"] if configured is not None else []), "weights", "packages", "git commit"]
-    rows = []
+    inputs_head = ["model", "dataset", "score", "dataset md5", "judge", "prompt id", "limit", "rows", "failed",
+                   *(["tokens"] if tokens else [])]
+    software_head = ["model", "dataset", "scored (UTC)", *(["version"] if versions else []),
+                     *(["in config"] if configured is not None else []), "weights", "packages", "git commit"]
+    inputs, software = [], []
     for c in cells:
         p = c.provenance
         failed = p.get("failed_predictions")
         xlsx = _link(c.acc_path.with_name(f"{c.dataset}.xlsx"), base, "xlsx")
-        rows.append("<tr>" + "".join([
-            f"<td>{esc(c.model)}</td>", f"<td>{_link(c.acc_path, base, c.dataset)} ({xlsx})</td>",
-            f'<td class="num">{_fmt(c.value)}</td>',
+        who = [f"<td>{esc(c.model)}</td>", f"<td>{_link(c.acc_path, base, c.dataset)} ({xlsx})</td>"]
+        inputs.append("<tr>" + "".join([
+            *who, f'<td class="num">{_fmt(c.value)}</td>',
             f'<td class="mono">{esc(p.get("dataset_md5") or "–")}</td>', f"<td>{esc(p.get('judge') or '–')}</td>",
             f"<td>{esc(p.get('prompt_id') or '–')}</td>", f'<td class="num">{esc(p.get("limit") or "all")}</td>',
             f'<td class="num">{esc(p.get("rows", "–"))}</td>',
             f'<td class="num{" bad" if failed else ""}">{esc("–" if failed is None else failed)}</td>',
             *([f"<td>{esc(_tokens(p.get('token_usage')))}</td>"] if tokens else []),
-            f"<td>{esc(_when(p.get('scored_at')))}</td>",
+        ]) + "</tr>")
+        commit = p.get("git_commit") or "–"
+        software.append("<tr>" + "".join([
+            *who, f"<td>{esc(_when(p.get('scored_at')))}</td>",
             *([f"<td>{esc(p.get('package_version') or '–')}</td>"] if versions else []),
             *([f"<td>{'yes' if (c.model, c.dataset) in configured else 'earlier run'}</td>"]
               if configured is not None else []),
             f'<td class="mono">{esc(_identity(p))}</td>', f"<td>{esc(_versions(p))}</td>",
-            f'<td class="mono">{esc((p.get("git_commit") or "–")[:12] + ("+dirty" if "dirty" in str(p.get("git_commit")) else ""))}</td>',
+            f'<td class="mono">{esc(commit[:12] + ("+dirty" if "dirty" in commit else ""))}</td>',
         ]) + "</tr>")
-    return ('<div class="scroll"><table class="prov"><tr>' + "".join(f"<th>{h}</th>" for h in head) + "</tr>"
-            + "".join(rows) + "</table></div>")
+
+    def table(head, rows, cls):
+        return (f'<div class="scroll"><table class="prov {cls}"><tr>' + "".join(f"<th>{h}</th>" for h in head)
+                + "</tr>" + "".join(rows) + "</table></div>")
+
+    return ("<h3>What each score was computed from</h3>" + table(inputs_head, inputs, "inputs")
+            + "<h3>What produced it</h3>" + table(software_head, software, "software"))
 
 
 def render(cells: list[Cell], out: str | Path, title: str = "vlmeval-steps report", stats: dict | None = None,
@@ -226,10 +239,17 @@ def render(cells: list[Cell], out: str | Path, title: str = "vlmeval-steps repor
     stats, pairwise = stats or {}, pairwise or {}
     out = Path(out)
     base = out.resolve().parent
+    all_models = list(dict.fromkeys(c.model for c in cells))
+    board, trials = leaderboard_columns(cells)
+    # trial runs (`_limitN`) have a table of their own; the charts, comparisons and examples are the leaderboard's
+    trial_cells = [c for c in cells if c.dataset in trials]
+    cells_all, cells = cells, [c for c in cells if c.dataset in board]
     models = list(dict.fromkeys(c.model for c in cells))
     first: dict[str, Cell] = {}
-    for c in cells:
+    for c in cells_all:
         first.setdefault(c.dataset, c)
+    first_trials = {d: first[d] for d in trials}
+    first = {d: first[d] for d in board}
     tied = {d: tied_with_best(d, cells, stats, pairwise) for d in first}
 
     def interval_of(x):
@@ -253,6 +273,11 @@ def render(cells: list[Cell], out: str | Path, title: str = "vlmeval-steps repor
                  "not significantly different from the best (paired bootstrap). The interval is about the sample of "
                  "questions, not the model's own randomness. Hover over a cell for its provenance.</p>"
                  + leaderboard(cells, first, stats, tied) + "</section>")
+    if trial_cells:
+        parts.append('<section id="trials"><h2>Trial runs</h2><p class="hint">Runs with <code>--limit N</code> '
+                     "(<code>_limitN</code>): scored on the first N rows only, so not comparable with the full "
+                     "benchmark and kept out of the leaderboard (a benchmark with trial runs only shows its largest "
+                     "there).</p>" + leaderboard(trial_cells, first_trials, stats) + "</section>")
     key = colour_key(models) if len(models) > 1 else ""
     with quiet_charts():
         parts.append('<section id="scores"><h2>Scores by benchmark</h2>' + key
@@ -264,7 +289,7 @@ def render(cells: list[Cell], out: str | Path, title: str = "vlmeval-steps repor
                      "category, broad groups and fine categories in separate charts, with the number of rows behind "
                      "each category and its interval.</p>" + grouped + '<div class="charts">' + "".join(cat_parts)
                      + "</div></section>")
-    pair_html = pairwise_tables(cells, first, stats, pairwise)
+    pair_html = pairwise_tables(cells, first, stats, pairwise, settings.resamples if settings is not None else None)
     if pair_html:
         parts.append('<section id="pairwise"><h2>Pairwise comparisons</h2><p class="hint">Difference of the row '
                      f"model minus the column model, its paired {level} bootstrap interval and p-value (McNemar's exact "
@@ -276,6 +301,7 @@ def render(cells: list[Cell], out: str | Path, title: str = "vlmeval-steps repor
         parts.append('<section id="samples"><h2>Example wrong and unparsed answers</h2><p class="hint">A few rows '
                      "per model and benchmark: the image, the question, the model's answer, what was extracted from it "
                      "and the ground truth.</p>" + sample_html + "</section>")
+    cells = cells_all  # failures and provenance: every run, trials included
     pairs = [dict(model=c.model, dataset=c.dataset, failed=int(c.provenance.get("failed_predictions") or 0),
                   rows=int(c.provenance.get("rows") or 0), extraction=c.provenance.get("extraction") or {})
              for c in cells]
@@ -293,12 +319,12 @@ def render(cells: list[Cell], out: str | Path, title: str = "vlmeval-steps repor
                  "config and index files (or the served model id).</p>" + provenance_table(cells, base, configured)
                  + "</section>")
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    sections = [("missing", "Not scored"), ("leaderboard", "Leaderboard"), ("scores", "Scores"),
+    sections = [("missing", "Not scored"), ("leaderboard", "Leaderboard"), ("trials", "Trial runs"), ("scores", "Scores"),
                 ("categories", "Categories"), ("pairwise", "Comparisons"), ("samples", "Examples"),
                 ("failures", "Failures"), ("provenance", "Provenance")]
     present = "".join(parts)
     nav = "".join(f'<a href="#{s}">{t}</a>' for s, t in sections if f'id="{s}"' in present)
-    counts = (f"{len(models)} model{'s' * (len(models) != 1)} × "
+    counts = (f"{len(all_models)} model{'s' * (len(all_models) != 1)} × "
               f"{len(first)} benchmark{'s' * (len(first) != 1)}")
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -351,12 +377,15 @@ def category_charts(cells: list[Cell], first: dict[str, Cell], models: list[str]
     return charts, grouped_bars
 
 
-def pairwise_tables(cells: list[Cell], first: dict[str, Cell], stats: dict, pairwise: dict, max_all: int = 8) -> str:
+def pairwise_tables(cells: list[Cell], first: dict[str, Cell], stats: dict, pairwise: dict,
+                    resamples: int | None = None, max_all: int = 8) -> str:
     """Per benchmark: every pair for a few models, each model against the best for many; and the rows
     where the best two disagree."""
     from ..stats.paired import Comparison
     from .compare import disagreements
-    from .intervals import comparison_for
+    from .intervals import Settings, comparison_for
+
+    resamples = resamples or Settings().resamples
 
     out = []
     for d in first:
@@ -374,9 +403,10 @@ def pairwise_tables(cells: list[Cell], first: dict[str, Cell], stats: dict, pair
                     continue
                 cmp = comparison_for(pairwise, d, a.model, b.model)
                 if isinstance(cmp, Comparison):
-                    mc = f"; McNemar p {cmp.mcnemar['p_value']:.3g}" if cmp.mcnemar else ""
-                    text = (f"{cmp.difference:+.2f} [{cmp.low:+.2f}, {cmp.high:+.2f}]<br>"
-                            f"<span class=\"tie\">p {cmp.p_value:.3g}{mc}</span>")
+                    mc = f"; McNemar {formats.p_text(formats.exact_p(cmp.mcnemar['p_value']))}" if cmp.mcnemar else ""
+                    text = (f"{formats.signed(cmp.difference)} {formats.interval(cmp.low, cmp.high, sign=True)}<br>"
+                            f"<span class=\"tie\">{esc(formats.p_text(formats.bootstrap_p(cmp.p_value, resamples)))}"
+                            f"{esc(mc)}</span>")
                     tds.append(f'<td class="num">{"<b>" + text + "</b>" if cmp.significant else text}</td>')
                 else:
                     tds.append(f'<td class="hint" title="{esc(cmp)}">not comparable</td>')

@@ -13,6 +13,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from . import formats  # noqa: E402
+
 PALETTE = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C", "#CCB974",
            "#64B5CD"]
 METHOD_COLOURS = {"rule": "#55A868", "judge": "#4C72B0", "none": "#BBBBBB"}
@@ -52,13 +54,25 @@ def to_svg(fig, name: str) -> str:
     return text.replace("<svg ", f'<svg class="plot" role="img" aria-label="{name}" ', 1)
 
 
-def _label_bars(ax, bars, values, fmt, limit):
-    for bar, v in zip(bars, values):
+def label_position(value: float, interval, limit: float) -> tuple[float, str, bool]:
+    """(x, alignment, inside the bar) of a bar's value label, clear of its error bar: beyond the whisker's
+    upper end while there is room on the axis; else inside the bar, short of the whisker's lower end
+    (a label at the bar's end sat under the whisker and was hidden by it)."""
+    pad = 0.015 * limit
+    low, high = (min(value, interval[0]), max(value, interval[1])) if interval else (value, value)
+    room_after = high + pad <= 0.8 * limit     # a label is about a fifth of a chart's width
+    room_inside = low - pad >= 0.22 * limit
+    if room_after or not room_inside:  # no room either way: beyond the whisker, past the axis' end
+        return high + pad, "left", False
+    return low - pad, "right", True
+
+
+def _label_bars(ax, bars, values, fmt, limit, intervals=None):
+    for bar, v, iv in zip(bars, values, intervals or [None] * len(values)):
         if v is None or (isinstance(v, float) and math.isnan(v)):
             continue
-        inside = v > 0.82 * limit
-        x = bar.get_width() - 0.01 * limit if inside else bar.get_width() + 0.01 * limit
-        ax.text(x, bar.get_y() + bar.get_height() / 2, fmt(v), va="center", ha="right" if inside else "left",
+        x, ha, inside = label_position(v, iv, limit)
+        ax.text(x, bar.get_y() + bar.get_height() / 2, fmt(v), va="center", ha=ha,
                 fontsize=8, color="white" if inside else "#333333")
 
 
@@ -72,15 +86,16 @@ def scores_chart(benchmarks: list[dict], models: list[str]) -> str:
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, height * nrows), squeeze=False)
     for ax, bench in zip(axes.flat, benchmarks):
         values = [bench["scores"].get(m) for m in models]
-        limit = axis_max(bench["unit"], values)
+        intervals = [bench.get("errors", {}).get(m) for m in models]
+        limit = axis_max(bench["unit"], values + [iv[1] for iv in intervals if iv])  # whiskers stay on the axis
         ys = list(range(len(models)))[::-1]
         bars = ax.barh(ys, [v or 0 for v in values], color=[colour(i) for i in range(len(models))], height=0.65)
-        _error_bars(ax, ys, values, [bench.get("errors", {}).get(m) for m in models])
+        _error_bars(ax, ys, values, intervals)
         ax.set_yticks(ys, models)
         ax.set_xlim(0, limit)
         ax.set_title(bench["name"], loc="left")
         ax.set_xlabel(f"{bench['metric']} · {bench['unit']}", fontsize=8, color="#555555")
-        _label_bars(ax, bars, values, lambda v: f"{v:.1f}", limit)
+        _label_bars(ax, bars, values, formats.score, limit, intervals)
         for y, v in zip(ys, values):
             if v is None:
                 ax.text(0.01 * limit, y, "no score", va="center", fontsize=8, color=FAILED)
@@ -115,6 +130,8 @@ def categories_chart(name: str, unit: str, models: list[str], categories: dict[s
     if len(models) == 1:  # one model: its strongest categories first
         cats.sort(key=lambda c: -categories[models[0]].get(c, float("-inf")))
     if as_bars(len(models), len(cats)):
+        highs = [iv[1] for m in models for iv in errors.get(m, {}).values() if iv]
+        limit = axis_max(unit, values + highs)  # whiskers stay on the axis
         per = 0.8 / len(models)
         fig, ax = plt.subplots(figsize=(8.5, max(1.4, len(cats) * (0.12 + 0.2 * len(models)) + 0.8)))
         ys = list(range(len(cats)))[::-1]
@@ -122,8 +139,9 @@ def categories_chart(name: str, unit: str, models: list[str], categories: dict[s
             vals = [categories.get(m, {}).get(c) for c in cats]
             offs = [y + 0.4 - per * (i + 0.5) for y in ys]
             bars = ax.barh(offs, [v or 0 for v in vals], height=per * 0.92, color=colour(i), label=m)
-            _error_bars(ax, offs, vals, [errors.get(m, {}).get(c) for c in cats])
-            _label_bars(ax, bars, vals, lambda v: f"{v:.1f}", limit)
+            intervals = [errors.get(m, {}).get(c) for c in cats]
+            _error_bars(ax, offs, vals, intervals)
+            _label_bars(ax, bars, vals, formats.score, limit, intervals)
         ax.set_yticks(ys, [_with_n(c, counts) for c in cats])
         ax.set_xlim(0, limit)
         ax.set_xlabel(unit, fontsize=8, color="#555555")  # models are told apart by the page's colour key
@@ -141,7 +159,7 @@ def categories_chart(name: str, unit: str, models: list[str], categories: dict[s
         if grid.size <= 600:  # the numbers are written in; the colour only guides the eye
             for (r, c), v in np.ndenumerate(grid):
                 if not np.isnan(v):
-                    ax.text(c, r, f"{v:.1f}", ha="center", va="center", fontsize=7.5, color="#222222")
+                    ax.text(c, r, formats.score(v), ha="center", va="center", fontsize=7.5, color="#222222")
         else:
             fig.colorbar(im, ax=ax, fraction=0.05, pad=0.02, label=unit)
     ax.set_title(title or name, loc="left")

@@ -69,6 +69,30 @@ def images_of(cell, index: str) -> list[str]:
     return out
 
 
+def _options(text) -> dict[str, str]:
+    """'A. square\nB. circle' -> {'A': 'square', 'B': 'circle'} (a row's `options` in its outcomes)."""
+    out = {}
+    for line in str(text or "").splitlines():
+        letter, sep, option = line.partition(". ")
+        if sep and len(letter) == 1:
+            out[letter] = option
+    return out
+
+
+def _question(row) -> str:
+    """The question, and below it a multiple-choice row's options, so that an answer 'B' says what B is."""
+    opts = _options(row.get("options"))
+    listed = "".join(f"<br>{esc(k)}. {esc(_short(v, 80))}" for k, v in opts.items())
+    return esc(_short(row["question"])) + (f'<div class="opts">{listed[4:]}</div>' if listed else "")
+
+
+def _choice(value, row, n: int) -> str:
+    """An answer or an extracted letter with its option's text ('B. circle'); other text as it is."""
+    text = str(value)
+    option = _options(row.get("options")).get(text.strip())
+    return esc(_short(f"{text.strip()}. {option}" if option is not None else text, n))
+
+
 def _imgs(uris: list[str]) -> str:
     return "".join(f'<img class="thumb" src="{u}" alt="">' for u in uris) or '<span class="hint">–</span>'
 
@@ -86,8 +110,8 @@ def examples(cell, outcomes, n: int = 3) -> str:
             continue
         trs = "".join(
             f"<tr><td>{_imgs(images_of(cell, str(r['index'])))}</td><td class=\"mono\">{esc(r['index'])}</td>"
-            f"<td>{esc(_short(r['question']))}</td><td>{esc(_short(r['prediction'], 120))}</td>"
-            f"<td>{esc(_short(r['extracted'], 40))}</td><td>{esc(_short(r['answer'], 60))}</td></tr>"
+            f"<td>{_question(r)}</td><td>{esc(_short(r['prediction'], 120))}</td>"
+            f"<td>{_choice(r['extracted'], r, 60)}</td><td>{_choice(r['answer'], r, 60)}</td></tr>"
             for _, r in sub.head(n).iterrows())
         parts.append(f"<h4>{esc(cell.model)} · {esc(cell.dataset)}: {len(sub)} {esc(title)}"
                      f"{f' (first {n})' if len(sub) > n else ''}</h4><div class=\"scroll\"><table class=\"samples\">"
@@ -102,7 +126,7 @@ def disagreements_html(cell_a, cell_b, rows: pd.DataFrame, n: int = 6) -> str:
     mark = lambda ok: '<span class="ok">right</span>' if str(ok) == "1" else '<span class="bad">wrong</span>'  # noqa
     trs = "".join(
         f"<tr><td>{_imgs(images_of(cell_a, str(r['index'])))}</td><td class=\"mono\">{esc(r['index'])}</td>"
-        f"<td>{esc(_short(r['question']))}</td><td>{esc(_short(r['answer'], 60))}</td>"
+        f"<td>{_question(r)}</td><td>{_choice(r['answer'], r, 60)}</td>"
         f"<td>{mark(r['a_correct'])} {esc(_short(r['a_prediction'], 100))}</td>"
         f"<td>{mark(r['b_correct'])} {esc(_short(r['b_prediction'], 100))}</td></tr>" for _, r in rows.head(n).iterrows())
     more = f" (first {n}; <code>vlmeval-steps compare</code> lists them all)" if len(rows) > n else ""

@@ -25,6 +25,7 @@ import pandas as pd
 from ..names import split_limit
 from ..errors import InputError
 from ..fileio import atomic_write_text
+from . import formats
 from .metrics import Score, main_score
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,8 @@ def read_cell(results: Path, model: str, dataset: str) -> Cell:
     else:
         log.warning("%s: missing; the summary shows this cell without provenance", prov_path)
     base, limit = split_limit(dataset)
-    provenance.setdefault("limit", limit)
+    if provenance.get("limit") is None:  # the record's own limit wins; else the file name's
+        provenance["limit"] = limit
     dataset_type = provenance.get("dataset_type")
     score = main_score(read_acc(acc), provenance.get("dataset") or base, dataset_type)
     if score.value is None:
@@ -92,8 +94,28 @@ def _order(values) -> list:
     return list(dict.fromkeys(values))
 
 
-def wide(cells: list[Cell]) -> pd.DataFrame:
-    """Models as rows, benchmarks as columns, in the order the pairs were given."""
+def leaderboard_columns(cells: list[Cell]) -> tuple[list[str], list[str]]:
+    """(leaderboard, trial runs): each benchmark's full run is its leaderboard column; `_limitN` trial runs
+    (the first N rows only, not comparable with the full run) go to a table of their own, except that a
+    benchmark with trial runs only shows its largest on the leaderboard."""
+    runs: dict[str, list[tuple[int | None, str]]] = {}
+    for d in _order(c.dataset for c in cells):
+        base, limit = split_limit(d)
+        runs.setdefault(base, []).append((limit, d))
+    board, trials = [], []
+    for found in runs.values():
+        full = [d for limit, d in found if limit is None]
+        shown = full[0] if full else max(found, key=lambda r: r[0])[1]
+        board.append(shown)
+        trials += [d for _, d in found if d != shown]
+    return board, trials
+
+
+def wide(cells: list[Cell], datasets: list[str] | None = None) -> pd.DataFrame:
+    """Models as rows, benchmarks as columns, in the order the pairs were given; `datasets`: only these
+    columns, and only the models with a cell in them."""
+    if datasets is not None:
+        cells = [c for c in cells if c.dataset in datasets]
     models, datasets = _order(c.model for c in cells), _order(c.dataset for c in cells)
     table = pd.DataFrame(index=pd.Index(models, name="model"), columns=datasets, dtype=float)
     for c in cells:
@@ -101,7 +123,7 @@ def wide(cells: list[Cell]) -> pd.DataFrame:
     return table
 
 
-def _fmt(value, digits=2) -> str:
+def _fmt(value, digits=2) -> str:  # summary_provenance.csv's numbers (4 decimals), not the people's format
     return "" if value is None or pd.isna(value) else f"{value:.{digits}f}"
 
 
@@ -142,7 +164,7 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
 
 def _interval(st) -> str:
     e = st.estimate if st is not None else None
-    return "" if e is None else f" ± {(e.high - e.low) / 2:.2f}"
+    return "" if e is None else " " + formats.plus_minus(e.low, e.high)
 
 
 def markdown(cells: list[Cell], stats: dict | None = None, pairwise: dict | None = None, settings=None,
@@ -150,35 +172,36 @@ def markdown(cells: list[Cell], stats: dict | None = None, pairwise: dict | None
     from .intervals import tied_with_best
 
     stats, pairwise = stats or {}, pairwise or {}
-    table = wide(cells)
-    best = {d: table[d].max() for d in table.columns}
+    board, trials = leaderboard_columns(cells)
+    table = wide(cells, board)
     tied = {d: tied_with_best(d, cells, stats, pairwise) for d in table.columns}
-    rows = []
-    for m, r in table.iterrows():
-        row = [m]
-        for d, v in r.items():
-            text = _fmt(v) + _interval(stats.get((m, d)))
-            if text and len(table) > 1 and v == best[d]:
-                text = f"**{text}**"
-            elif m in tied[d]:
-                text += " ≈"
-            row.append(text)
-        rows.append(row)
     first = {}
     for c in cells:
         first.setdefault(c.dataset, c)
-    legend = [f"- **{d}** ({c.dataset_type or 'type unknown'}): {c.score.metric.label}, {c.score.metric.unit}"
-              + (f"; first {c.provenance['limit']} rows only" if c.provenance.get("limit") else "")
-              + (f"; resampled by {st.estimate.unit_name} ({st.estimate.n_units})"
-                 if (st := stats.get((c.model, c.dataset))) and st.estimate else "; no interval (no per-row outcomes)")
-              for d, c in first.items()]
-    parts = ["# Summary", _md_table(["model", *table.columns], rows), "Main metric of each benchmark:\n" + "\n".join(legend)]
+
+    def legend(datasets):
+        return [f"- **{d}** ({c.dataset_type or 'type unknown'}): {c.score.metric.label}, {c.score.metric.unit}"
+                + (f"; first {c.provenance['limit']} rows only" if c.provenance.get("limit") else "")
+                + (f"; resampled by {st.estimate.unit_name} ({st.estimate.n_units})"
+                   if (st := stats.get((c.model, c.dataset))) and st.estimate else "; no interval (no per-row outcomes)")
+                for d, c in first.items() if d in datasets]
+
+    parts = ["# Summary", _md_table(["model", *table.columns], _md_rows(table, stats, tied)),
+             "Main metric of each benchmark:\n" + "\n".join(legend(board))]
     if settings is not None and any(st.estimate for st in stats.values()):
         parts.append(f"± is half the {settings.level:.0%} bootstrap interval ({settings.resamples} resamples of the "
                      "benchmark's questions, seed " f"{settings.seed}); **bold** is the best score, ≈ marks a model "
                      "whose difference from the best is not significant (paired bootstrap). The interval is about the "
                      "sample of questions, not about the model's own randomness.")
-    comparisons = _best_comparisons(cells, pairwise)
+    if trials:
+        trial_table = wide(cells, trials)
+        parts += ["## Trial runs", "Runs with `--limit N` (`_limitN`): scored on the first N rows only, so not comparable "
+                  "with the full benchmark and kept out of the leaderboard above (a benchmark with trial runs only "
+                  "shows its largest there).", _md_table(["model", *trial_table.columns],
+                                                         _md_rows(trial_table, stats, {})),
+                  "\n".join(legend(trials))]
+    comparisons = _best_comparisons([c for c in cells if c.dataset in board], pairwise,
+                                    settings.resamples if settings is not None else None)
     if comparisons:
         parts += ["## Compared with the best model",
                   _md_table(["dataset", "best", "model", "difference", "interval", "p", "McNemar p"], comparisons)]
@@ -187,7 +210,7 @@ def markdown(cells: list[Cell], stats: dict | None = None, pairwise: dict | None
                   "them; their logs are under logs/). The other pairs are summarised above.",
                   _md_table(["model", "dataset", "last output", "see"], [[x["model"], x["dataset"], x["reached"],
                                                                             x["logs"]] for x in missing])]
-    prov = [[c.model, c.dataset, _fmt(c.value), *(c.provenance.get(k) or "" for k in ("dataset_md5", "judge",
+    prov = [[c.model, c.dataset, formats.score(c.value), *(c.provenance.get(k) or "" for k in ("dataset_md5", "judge",
              "prompt_id", "limit")), c.provenance.get("failed_predictions", ""),
              "" if configured is None else ("yes" if (c.model, c.dataset) in configured else "earlier run"),
              _when(c.provenance.get("scored_at")), c.score.note] for c in cells]
@@ -196,12 +219,30 @@ def markdown(cells: list[Cell], stats: dict | None = None, pairwise: dict | None
     return "\n\n".join(parts) + "\n"
 
 
+def _md_rows(table: pd.DataFrame, stats: dict, tied: dict) -> list[list[str]]:
+    """Each model's cells: score ± half its interval, **bold** for the best, ≈ when not significantly worse."""
+    rows = []
+    for m, r in table.iterrows():
+        row = [m]
+        for d, v in r.items():
+            text = formats.score(v) + _interval(stats.get((m, d)))
+            if text and len(table) > 1 and v == table[d].max():
+                text = f"**{text}**"
+            elif m in tied.get(d, ()):
+                text += " ≈"
+            row.append(text)
+        rows.append(row)
+    return rows
+
+
 def _when(stamp) -> str:
     return str(stamp or "").replace("T", " ")[:16]
 
 
-def _best_comparisons(cells: list[Cell], pairwise: dict) -> list[list[str]]:
-    from .intervals import comparison_for
+def _best_comparisons(cells: list[Cell], pairwise: dict, resamples: int | None = None) -> list[list[str]]:
+    from .intervals import Settings, comparison_for
+
+    resamples = resamples or Settings().resamples
 
     out = []
     for d in _order(c.dataset for c in cells):
@@ -218,9 +259,10 @@ def _best_comparisons(cells: list[Cell], pairwise: dict) -> list[list[str]]:
             if isinstance(cmp, str):
                 out.append([d, best.model, c.model, "", f"not comparable: {cmp}", "", ""])
                 continue
-            mc = f"{cmp.mcnemar['p_value']:.3g}" if cmp.mcnemar else ""
-            out.append([d, best.model, c.model, f"{cmp.difference:+.2f}", f"[{cmp.low:+.2f}, {cmp.high:+.2f}]",
-                        f"{cmp.p_value:.3g}", mc])
+            mc = formats.exact_p(cmp.mcnemar["p_value"]) if cmp.mcnemar else ""
+            out.append([d, best.model, c.model, formats.signed(cmp.difference),
+                        formats.interval(cmp.low, cmp.high, sign=True), formats.bootstrap_p(cmp.p_value, resamples),
+                        mc])
     return out
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 def results_message(pairs: list[tuple[str, str]], workdir: str | Path = ".", requested: set[str] | None = None) -> str:
     """`requested`: the files the run was asked for (None: the default target, every file); a file the
     run did not build is not pointed at (`--mode infer` leaves the scores and the report as they were)."""
+    from . import formats
     from .summary import read_cell
 
     def wanted(path: Path) -> bool:
@@ -21,7 +22,7 @@ def results_message(pairs: list[tuple[str, str]], workdir: str | Path = ".", req
         if acc.exists() and wanted(acc):
             try:
                 cell = read_cell(results, model, dataset)
-                score = "–" if cell.value is None else f"{cell.value:.2f}"
+                score = formats.score(cell.value, empty="–")
                 what = f"{score:>8}  {cell.score.metric.label}, {cell.score.metric.unit}"
             except Exception as exc:  # noqa: BLE001 - a summary line must never fail the run
                 what = f"(unreadable: {exc})"

@@ -52,10 +52,27 @@ def outcomes(tables: dict, dataset_name: str):
     return row_outcomes(tables, "score")
 
 
+def documents(df: pd.DataFrame) -> list[str]:
+    """Each row's document: its `doc_id` where the TSV has one, else its page list (`image_path`: questions
+    about one document name the same pages); a row with neither is its own document."""
+    out = []
+    for line in df.to_dict("records"):
+        for col in ("doc_id", "image_path"):
+            value = line.get(col)
+            if value is not None and not (isinstance(value, float) and math.isnan(value)) and str(value).strip():
+                out.append(f"{col}={value}")
+                break
+        else:
+            out.append(f"index={line['index']}")
+    return out
+
+
 def row_outcomes(tables: dict, column: str):
+    """One line per question; resampled by document, since a document's questions share its difficulty
+    (how legible, how long), and are drawn together."""
     from .rows import accuracy
 
     df = tables["{judge}.xlsx"]
     scores = [float(s) for s in df[column]]
-    return accuracy(df, df["index"], scores, 100.0, "question", binary=all(s in (0.0, 1.0) for s in scores),
+    return accuracy(df, documents(df), scores, 100.0, "document", binary=all(s in (0.0, 1.0) for s in scores),
                     extracted="pred")

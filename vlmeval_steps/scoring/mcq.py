@@ -134,12 +134,15 @@ def circular_group(group: pd.DataFrame) -> tuple[int, str]:
     return 1, log
 
 
-def outcomes(tables: dict, dataset_name: str):
+def outcomes(tables: dict, dataset_name: str, units=None, unit_name: str | None = None):
     """Per-row outcomes (stats/outcomes.py): one line per question, or per circular group (its
-    unit of resampling: a group is right only if every rotation is)."""
+    unit of resampling: a group is right only if every rotation is). `units` (one per result row, with
+    its `unit_name`): another unit, e.g. the video a question is about."""
     from .rows import accuracy, group_columns
 
     df = tables["result"]
     circular = is_circular(dataset_name)
-    unit = df["g_index"] if circular and "g_index" in df else df["index"]
-    return accuracy(df, unit, df["hit"], 100.0, "circular group" if circular else "question", group_columns(df))
+    if units is None:
+        units = df["g_index"] if circular and "g_index" in df else df["index"]
+        unit_name = "circular group" if circular else "question"
+    return accuracy(df, units, df["hit"], 100.0, unit_name, group_columns(df))

@@ -3,7 +3,8 @@
 
 Columns every table has: `index` (the dataset row), `unit` (the unit of resampling), the spec's
 value columns, its group columns, and, for people, `question`, `prediction`, `answer`,
-`extracted` and `correct` (what the report's per-sample views show).
+`extracted` and `correct` (what the report's per-sample views show), and `options` ('A. x\nB. y') for
+multiple-choice rows.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from ..errors import InputError
 from ..fileio import atomic_write_text
 from .spec import RatioSpec
 
-TEXT_COLUMNS = ("question", "prediction", "answer", "extracted", "correct", "method")
+TEXT_COLUMNS = ("question", "options", "prediction", "answer", "extracted", "correct", "method")
 
 
 @dataclass

@@ -114,6 +114,12 @@ class VideoBaseDataset(ImageBaseDataset):
         """The row's video file relative to the dataset root (the `video` item of video_llm prompts)."""
         return self.video_file(str(line["video"]))
 
+    def video_units(self, df: pd.DataFrame) -> list[str]:
+        """Each scored row's video file: a video benchmark's unit of resampling. Questions about one video
+        share its difficulty, so they are drawn together (resampling questions alone would understate
+        the interval)."""
+        return [self.line_video(line) for line in df.to_dict("records")]
+
     def folder_frame_name(self, index: int) -> str:
         """The file of frame `index` in a frame folder (upstream's read_frame)."""
         return f"{index:05d}.jpg"

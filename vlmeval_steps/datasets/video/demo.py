@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ...scoring import mcq as mcq_scoring
+from ...stats.outcomes import Outcomes
 from ..mcq import ImageMCQDataset, mcq_prompt_text
 from .base import VideoBaseDataset
 
@@ -34,5 +36,6 @@ class DemoVideo(VideoBaseDataset, ImageMCQDataset):
         msgs.append(dict(type="text", value=mcq_prompt_text(line)))
         return msgs
 
-    def outcomes(self, tables: dict) -> None:
-        return None  # not ImageMCQDataset's: several questions share one video (no resampling unit yet)
+    def outcomes(self, tables: dict) -> Outcomes:
+        # several questions share one video: the video is the unit of resampling
+        return mcq_scoring.outcomes(tables, self.dataset_name, self.video_units(tables["result"]), "video")

@@ -221,3 +221,33 @@ class MMBenchVideo(VideoBaseDataset):
                             "valid": [float(rating["coarse_valid"][k]) for k in MMV_DIMENSIONS]})
         rows = df.drop(columns=["extracted"])
         return {"acc": acc, "{judge}_score.xlsx": rows, "{judge}_rating.json": rating}
+
+    def outcomes(self, tables: dict):
+        return outcomes(tables, self.dataset_name, self.video_units(tables["{judge}_score.xlsx"]))
+
+
+def outcomes(tables: dict, dataset_name: str, units: list[str]):
+    """Per-row outcomes (stats/outcomes.py): each question's grade (0-3) with -1 (no readable grade) as 0,
+    averaged over the questions in some dimension: the leaderboard's Overall 'all' (the table rounds it to
+    2 decimals). Resampled by video (a video has several questions). Categories: perception or reasoning,
+    the coarse dimensions (the table's rows) and the fine ones; a question may be in several."""
+    from ...scoring.rows import frame
+    from ...stats.outcomes import Outcomes
+    from ...stats.spec import RatioSpec
+
+    df = tables["{judge}_score.xlsx"].reset_index(drop=True)
+    dims = [dimensions_of(line, dataset_name) for line in df.to_dict("records")]
+
+    def member(groups):  # each row's groups (of MMV_DIMENSIONS) holding one of its dimensions, as 'a|b'
+        return ["|".join(g for g in groups if any(d in MMV_DIMENSIONS[g] for d in ds)) for ds in dims]
+
+    coarse = [k for k in MMV_DIMENSIONS if k not in ("Perception", "Reasoning", "Overall")]
+    counted = [int(bool(ds)) for ds in dims]  # a row without a dimension is in no rating, Overall's included
+    grades = [int(g) for g in df["score"]]
+    values = {"score": [max(g, 0) * c for g, c in zip(grades, counted)], "one": counted}
+    groups = {"area": member(("Perception", "Reasoning")), "dimension": member(coarse),
+              "fine dimension": ["|".join(ds) for ds in dims]}
+    # 'largely correct' (2) or better counts as right in the report's examples and disagreements
+    rows = frame(df, units, values, groups, correct=[g >= 2 for g in grades], extracted="score")
+    spec = RatioSpec(terms=(("score", "one"),), unit_name="video", groups=tuple(groups), multi=tuple(groups))
+    return Outcomes(rows, spec)

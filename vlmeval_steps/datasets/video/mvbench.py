@@ -436,7 +436,7 @@ class MVBench(VideoBaseDataset):
         return {"acc": acc, "score.xlsx": rows, "rating.json": rating}
 
     def outcomes(self, tables: dict) -> Outcomes:
-        return outcomes(tables, self.dataset_name)
+        return outcomes(tables, self.dataset_name, self.video_units(tables["score.xlsx"]))
 
 
 class MVBench_MP4(MVBench):
@@ -507,11 +507,14 @@ class MVBench_MP4(MVBench):
         pass  # nframe or fps
 
 
-def outcomes(tables: dict, dataset_name: str):
+def outcomes(tables: dict, dataset_name: str, units=None):
     """Per-row outcomes (stats/outcomes.py): one line per question, correct as the rating counts it
-    (a truthy score), by task."""
-    from ...scoring.rows import accuracy
+    (a truthy score), by task; resampled by video (`units`, one per row; else by question)."""
+    from ...scoring.rows import accuracy, candidate_lines
 
     df = tables["score.xlsx"].reset_index(drop=True)
     counted = [int(upstream_truthy(s)) for s in df["score"]]
-    return accuracy(df, df["index"], counted, 100.0, "question", {"task_type": df["task_type"]}, extracted="score")
+    options = candidate_lines(candidates_of(line, dataset_name) for line in df.to_dict("records"))
+    unit, unit_name = (df["index"], "question") if units is None else (units, "video")
+    return accuracy(df, unit, counted, 100.0, unit_name, {"task_type": df["task_type"]}, extracted="score",
+                    options=options)

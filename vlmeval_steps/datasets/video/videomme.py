@@ -269,13 +269,17 @@ class VideoMME(VideoBaseDataset):
         return {"acc": acc, "score.xlsx": rows, "rating.json": rating}
 
     def outcomes(self, tables: dict) -> Outcomes:
-        return outcomes(tables, self.dataset_name)
+        return outcomes(tables, self.dataset_name, self.video_units(tables["score.xlsx"]))
 
 
-def outcomes(tables: dict, dataset_name: str):
-    """Per-row outcomes (stats/outcomes.py): one line per question (0/1), by duration, domain and task type."""
+def outcomes(tables: dict, dataset_name: str, units=None):
+    """Per-row outcomes (stats/outcomes.py): one line per question (0/1), by duration, domain and task type;
+    resampled by video (`units`, one per row: each video has several questions; else by question)."""
     from ...scoring.rows import accuracy
 
     df = tables["score.xlsx"].reset_index(drop=True)
     groups = {k: df[k] for k in ("duration", "domain", "task_type")}
-    return accuracy(df, df["index"], df["score"], 100.0, "question", groups)
+    # the candidates are lettered already ('A. ...'), as the prompt lists them
+    options = ["\n".join(str(c) for c in candidates_of(line, dataset_name)) for line in df.to_dict("records")]
+    unit, unit_name = (df["index"], "question") if units is None else (units, "video")
+    return accuracy(df, unit, df["score"], 100.0, unit_name, groups, options=options)
