@@ -89,3 +89,24 @@ def test_provenance_counts_traces_and_failed_cut_offs(tmp_path):
     assert prov["failed_predictions"] == 1
     assert prov["reasoning_traces"] == dict(rows_with_trace=2, unterminated=1, trace_chars_mean=7,
                                             trace_chars_max=12, tags=["think"])
+
+
+def test_the_report_counts_traces_where_a_model_wrote_them(tmp_path):
+    from results_fixtures import write_results
+    from vlmeval_steps.report.html import render
+    from vlmeval_steps.report.summary import collect
+
+    results = tmp_path / "results"
+    pairs = write_results(results, {"Thinker": 0.8, "Plain": 0.4}, datasets=["DemoShapes"])
+    prov_file = results / "Thinker" / "DemoShapes_provenance.json"
+    prov = json.loads(prov_file.read_text())
+    prov["reasoning_traces"] = dict(rows_with_trace=118, unterminated=2, trace_chars_mean=1830,
+                                    trace_chars_max=9000, tags=["think"])
+    prov_file.write_text(json.dumps(prov))
+    page = render(collect(results, pairs), results / "report.html")
+    inputs = page[page.index('id="provenance"'):].split("</table>")[0]
+    assert "<th>reasoning traces</th>" in inputs
+    assert "<td>118 rows (2 cut off), mean 1,830 chars</td>" in inputs
+    # a report without thinking models has no such column
+    prov_file.write_text(json.dumps(dict(prov, reasoning_traces=dict(rows_with_trace=0))))
+    assert "reasoning traces" not in render(collect(results, pairs), results / "report.html")

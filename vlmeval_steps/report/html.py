@@ -188,14 +188,24 @@ def _versions(p: dict) -> str:
     return ", ".join(f"{k} {v[k]}" for k in ("vlmeval-steps", "torch", "transformers", "openai") if v.get(k)) or "–"
 
 
+def _traces(provenance: dict) -> str:
+    """'N rows (M cut off), mean L chars' for a thinking model's scores (reasoning.py); '' without traces."""
+    t = provenance.get("reasoning_traces") or {}
+    if not t.get("rows_with_trace"):
+        return ""
+    cut = f" ({t['unterminated']} cut off)" if t.get("unterminated") else ""
+    return f"{t['rows_with_trace']} rows{cut}, mean {t.get('trace_chars_mean', 0):,} chars"
+
+
 def provenance_table(cells: list[Cell], base: Path, configured: set | None = None) -> str:
     """Two tables, so that neither is wider than the page: what each score was computed from, then which
     code, weights and run produced it."""
     tokens = any(c.provenance.get("token_usage") for c in cells)  # API models and LLM judges only
+    traces = any(_traces(c.provenance) for c in cells)  # thinking models only
     # the version column only when scores come from different versions (the page header names the current one)
     versions = len({c.provenance.get("package_version") for c in cells}) > 1
     inputs_head = ["model", "dataset", "score", "dataset md5", "judge", "prompt id", "limit", "rows", "failed",
-                   *(["tokens"] if tokens else [])]
+                   *(["reasoning traces"] if traces else []), *(["tokens"] if tokens else [])]
     software_head = ["model", "dataset", "scored (UTC)", *(["version"] if versions else []),
                      *(["in config"] if configured is not None else []), "weights", "packages", "git commit"]
     inputs, software = [], []
@@ -210,6 +220,7 @@ def provenance_table(cells: list[Cell], base: Path, configured: set | None = Non
             f"<td>{esc(p.get('prompt_id') or '–')}</td>", f'<td class="num">{esc(p.get("limit") or "all")}</td>',
             f'<td class="num">{esc(p.get("rows", "–"))}</td>',
             f'<td class="num{" bad" if failed else ""}">{esc("–" if failed is None else failed)}</td>',
+            *([f"<td>{esc(_traces(p) or '–')}</td>"] if traces else []),
             *([f"<td>{esc(_tokens(p.get('token_usage')))}</td>"] if tokens else []),
         ]) + "</tr>")
         commit = p.get("git_commit") or "–"
