@@ -74,6 +74,14 @@ def start_and_wait_for_infer(workflow, work_dir: Path, **kwargs) -> subprocess.P
     return proc
 
 
+def assert_reported_as_an_interrupt(out: str, work_dir: Path) -> None:
+    """One line says what happened and what to do; not Snakemake's report of the jobs it stopped as failures."""
+    for noise in ("Error in rule", "WorkflowError", "Traceback", "Aborted!"):
+        assert noise not in out, out[-4000:]
+    n = len(set(cached_keys(work_dir)))
+    assert f"interrupted; {n} answer{'s' * (n != 1)} cached, rerun the same command to resume" in out, out[-4000:]
+
+
 def test_ctrl_c_returns_only_when_the_whole_run_has_ended(workflow, tmp_path):
     work_dir = tmp_path / "wd"
     proc = start_and_wait_for_infer(workflow, work_dir)
@@ -85,6 +93,7 @@ def test_ctrl_c_returns_only_when_the_whole_run_has_ended(workflow, tmp_path):
     time.sleep(2)
     assert files(work_dir) == before  # nobody writes any more
     assert "stopping Snakemake and its jobs" in out
+    assert_reported_as_an_interrupt(out, work_dir)
 
     # a second Ctrl-C does not wait for the jobs to wind down: they are killed, and nothing is left running
     work_dir2 = tmp_path / "wd2"
@@ -95,6 +104,7 @@ def test_ctrl_c_returns_only_when_the_whole_run_has_ended(workflow, tmp_path):
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 130 and "killing Snakemake and its jobs" in out, out[-4000:]
     assert processes_in(work_dir2) == []
+    assert_reported_as_an_interrupt(out, work_dir2)
 
     # the next run in the interrupted directory resumes and finishes
     rerun = subprocess.run(run_command(work_dir), cwd=tmp_path, env=workflow.env(), capture_output=True, text=True,
@@ -149,3 +159,21 @@ def test_a_killed_run_leaves_no_process_and_the_same_command_resumes_it(workflow
     for name in ("DemoShapes_acc.csv", "DemoShapes.tsv"):
         assert (work_dir / "results/TinyLLaVA-Demo" / name).read_text() == \
             (clean / "results/TinyLLaVA-Demo" / name).read_text()
+
+
+def ignore_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as `vlmeval-steps run ... &` in a script, or nohup, starts it
+
+
+@pytest.mark.parametrize("signum, preexec", [(signal.SIGINT, ignore_sigint), (signal.SIGTERM, None),
+                                             (signal.SIGHUP, None)], ids=["SIGINT-ignored", "SIGTERM", "SIGHUP"])
+def test_sigint_sigterm_and_sighup_stop_the_run_and_say_so(workflow, tmp_path, signum, preexec):
+    # before: with SIGINT ignored, Snakemake and its jobs inherited the ignore, and the run went on to the end
+    work_dir = tmp_path / "wd"
+    proc = start_and_wait_for_infer(workflow, work_dir, preexec_fn=preexec)
+    os.kill(proc.pid, signum)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 128 + signum, out[-4000:]
+    assert processes_in(work_dir) == []
+    assert not (work_dir / "results/TinyLLaVA-Demo/DemoShapes_acc.csv").exists()
+    assert_reported_as_an_interrupt(out, work_dir)

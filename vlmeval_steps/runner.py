@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import selectors
 import shlex
 import signal
 import subprocess
@@ -387,7 +388,8 @@ def run_until_quiet(cmd: list[str], cwd: Path, env: dict) -> int:
     the whole session group, Snakemake and its local jobs, as a terminal would; then wait until every
     one of them has exited, so that a command typed after the prompt returns starts from a quiet
     directory. A second signal kills them at once (the next run clears what they leave, see
-    runlock.py). If this process dies without that (SIGKILL), the watchdog kills the group."""
+    runlock.py). If this process dies without that (SIGKILL), the watchdog kills the group.
+    An interrupted run ends with one line saying so, not with Snakemake's report of failed jobs."""
     received: list[int] = []
     proc = None
 
@@ -405,16 +407,20 @@ def run_until_quiet(cmd: list[str], cwd: Path, env: dict) -> int:
             _say("vlmeval-steps run: killing Snakemake and its jobs.")
             _signal_group(proc.pid, signal.SIGKILL)
 
-    # under nohup SIGHUP stays ignored, here and in Snakemake: the run is meant to outlive the terminal
+    # A handler, unlike an ignored signal, is reset to the default in Snakemake: a run started with SIGINT
+    # ignored (`... &` in a script) still stops on it. Under nohup SIGHUP stays ignored, here and in
+    # Snakemake: the run is meant to outlive the terminal.
     handled = [s for s in STOP_SIGNALS if not (s == signal.SIGHUP and signal.getsignal(s) == signal.SIG_IGN)]
     previous = {s: signal.signal(s, forward) for s in handled}
     watchdog = subprocess.Popen([sys.executable, "-I", "-S", str(WATCHDOG), str(cwd)], stdin=subprocess.PIPE,
                                 start_new_session=True)  # outside our group: a kill of the group spares it
     try:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=dict(env, **{RUN_MARK: str(cwd)}), start_new_session=True)
+        proc = subprocess.Popen(cmd, cwd=cwd, env=dict(env, **{RUN_MARK: str(cwd)}), start_new_session=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         _tell(watchdog, f"{proc.pid}\n")
         if received:
             forward(received.pop(), None)
+        _relay(proc, muted=lambda: bool(received))
         code = proc.wait()  # a handled signal does not interrupt the wait (PEP 475)
         if code < 0:  # Snakemake itself was killed: its jobs have nobody to wait for them
             _signal_group(proc.pid, signal.SIGKILL)
@@ -429,7 +435,43 @@ def run_until_quiet(cmd: list[str], cwd: Path, env: dict) -> int:
         watchdog.wait()
         for s, handler in previous.items():
             signal.signal(s, handler)
-    return 128 + received[0] if received else code
+    if not received:
+        return code
+    from .cache import count_answers
+
+    n = count_answers(cwd / "work" / "cache")
+    _say(f"vlmeval-steps run: interrupted; {n} answer{'s' * (n != 1)} cached, rerun the same command to resume.")
+    return 128 + received[0]
+
+
+def _relay(proc: subprocess.Popen, muted) -> None:
+    """Copy Snakemake's output (and its jobs') to ours as it comes, until they close it; from an
+    interrupt on, drop it: Snakemake reports every job the interrupt stopped as failed ("Error in
+    rule", "WorkflowError"), noise after a stop that was asked for (.snakemake/log/ keeps it all)."""
+    sel = selectors.DefaultSelector()
+    for pipe, ours in ((proc.stdout, sys.stdout), (proc.stderr, sys.stderr)):
+        ours.flush()  # our own lines before Snakemake's
+        sel.register(pipe, selectors.EVENT_READ, ours.fileno())
+    broken: set[int] = set()
+    ended = None
+    while sel.get_map():
+        for key, _ in sel.select(timeout=0.2):
+            data = os.read(key.fd, 1 << 16)
+            if not data:
+                sel.unregister(key.fileobj)
+            elif not muted() and key.data not in broken:
+                try:
+                    while data:
+                        data = data[os.write(key.data, data):]
+                except OSError:  # our terminal is gone (SIGHUP): keep reading, so Snakemake never blocks
+                    broken.add(key.data)
+        if proc.poll() is not None:
+            ended = ended or time.monotonic()
+            if time.monotonic() - ended > 1:  # a process Snakemake left behind holds the pipe: not waited for
+                break
+    sel.close()
+    proc.stdout.close()
+    proc.stderr.close()
 
 
 def _tell(watchdog: subprocess.Popen, line: str | None) -> None:
