@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from vlmeval_steps.cache import AnswerCache, answer_key, answer_keys
+from vlmeval_steps.cache import AnswerCache, answer_key, answer_keys, count_answers
 from vlmeval_steps.errors import InputError
 
 
@@ -83,3 +83,19 @@ def test_keys_in_bulk_equal_single_keys():
     settings = {"class": "OpenAIAPI", "model": "m", "temperature": 0, "extra": {"b": 1, "a": [1, "é"]}}
     digests = ["d1", "é-2", 'quote"3']
     assert answer_keys(settings, digests) == [answer_key(settings, d) for d in digests]
+
+
+def test_count_answers_counts_each_successful_question_once(tmp_path):
+    # what an interrupted `vlmeval-steps run` reports as kept: successes, per model, each key once
+    with AnswerCache(tmp_path / "M" / "D1", "shard-0-of-2") as c:
+        c.put_many([dict(key="k1", index=1, prediction="A", ok=True), dict(key="k2", index=2, prediction="", ok=False)])
+    with AnswerCache(tmp_path / "M" / "D2", "shard-0-of-1") as c:
+        c.put(dict(key="k1", index=1, prediction="A", ok=True))  # the same question from another benchmark
+    with AnswerCache(tmp_path / "N" / "D1", "shard-0-of-1") as c:
+        c.put(dict(key="k1", index=1, prediction="B", ok=True))  # another model's answer
+    with open(tmp_path / "N" / "D1" / "shard-0-of-1.jsonl", "a") as fh:
+        fh.write('{"key": "k3", "ok": tr')  # torn: in flight when the run was killed
+    with AnswerCache(tmp_path / "judge" / "J", "judge") as c:
+        c.put(dict(key="j1", ok=True))
+    assert count_answers(tmp_path) == 2
+    assert count_answers(tmp_path / "missing") == 0

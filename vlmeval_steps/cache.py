@@ -143,3 +143,18 @@ class AnswerCache:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def count_answers(root: str | Path) -> int:
+    """Successful answers kept under `root` (a work dir's work/cache: {model}/{dataset}/*.jsonl),
+    each question once; the judge's replies (root/judge/) are not answers."""
+    keys = set()
+    for path in Path(root).glob("*/*/*.jsonl"):
+        if path.parts[-3] == "judge":
+            continue
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                m = _KEY.search(line)
+                if m and line.endswith("\n") and '"ok": false' not in line:
+                    keys.add((path.parts[-3], m[1]))
+    return len(keys)

@@ -459,6 +459,9 @@ def run_(ctx):
     except InputError as exc:
         log.error("%s", exc)
         raise SystemExit(2) from None
+    except KeyboardInterrupt:  # before Snakemake started (the judge probe): nothing ran, no traceback
+        click.echo("\nvlmeval-steps run: interrupted before anything ran.", err=True)
+        raise SystemExit(130) from None
     raise SystemExit(code)
 
 

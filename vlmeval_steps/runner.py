@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import selectors
 import shlex
 import signal
 import subprocess
@@ -475,36 +476,120 @@ def run_plans(task: Task, batches: list[list[str]], first: list[str], repo: Path
     return run_until_quiet(cmd, work_dir, env)
 
 
-FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+WATCHDOG = Path(__file__).with_name("watchdog.py")
+RUN_MARK = "VLMEVAL_STEPS_RUN"  # in the environment of Snakemake and every local job: the work dir
 
 
 def run_until_quiet(cmd: list[str], cwd: Path, env: dict) -> int:
-    """Run Snakemake in a session of its own and pass Ctrl-C (or SIGTERM, SIGHUP) to the whole session
-    group, Snakemake and its local jobs, as a terminal would; then wait until every one of them has
-    exited, so that a command typed after the prompt returns starts from a quiet directory. A second
-    Ctrl-C kills them at once (the next run clears what they leave, see runlock.py)."""
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, start_new_session=True)
+    """Run Snakemake in a session of its own and turn Ctrl-C (or SIGTERM, SIGHUP) into one Ctrl-C for
+    the whole session group, Snakemake and its local jobs, as a terminal would; then wait until every
+    one of them has exited, so that a command typed after the prompt returns starts from a quiet
+    directory. A second signal kills them at once (the next run clears what they leave, see
+    runlock.py). If this process dies without that (SIGKILL), the watchdog kills the group.
+    An interrupted run ends with one line saying so, not with Snakemake's report of failed jobs."""
     received: list[int] = []
+    proc = None
 
     def forward(signum, frame):
         received.append(signum)
+        if proc is None:  # not started yet: stopped as soon as it is
+            return
         if len(received) == 1:
-            print("\nvlmeval-steps run: stopping Snakemake and its jobs; answers already received are kept. "
-                  "Press Ctrl-C again to kill them now.", file=sys.stderr, flush=True)
-            _signal_group(proc.pid, signum)
+            _say("\nvlmeval-steps run: stopping Snakemake and its jobs; answers already received are kept. "
+                 "Press Ctrl-C again to kill them now.")
+            # SIGINT whatever came: Snakemake's SIGTERM means "finish the running jobs first" (hours on
+            # SLURM), its SIGINT cancels them; SIGHUP would kill it before it can cancel anything
+            _signal_group(proc.pid, signal.SIGINT)
         else:
-            print("vlmeval-steps run: killing Snakemake and its jobs.", file=sys.stderr, flush=True)
+            _say("vlmeval-steps run: killing Snakemake and its jobs.")
             _signal_group(proc.pid, signal.SIGKILL)
 
-    previous = {s: signal.signal(s, forward) for s in FORWARDED}
+    # A handler, unlike an ignored signal, is reset to the default in Snakemake: a run started with SIGINT
+    # ignored (`... &` in a script) still stops on it. Under nohup SIGHUP stays ignored, here and in
+    # Snakemake: the run is meant to outlive the terminal.
+    handled = [s for s in STOP_SIGNALS if not (s == signal.SIGHUP and signal.getsignal(s) == signal.SIG_IGN)]
+    previous = {s: signal.signal(s, forward) for s in handled}
+    watchdog = subprocess.Popen([sys.executable, "-I", "-S", str(WATCHDOG), str(cwd)], stdin=subprocess.PIPE,
+                                start_new_session=True)  # outside our group: a kill of the group spares it
     try:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=dict(env, **{RUN_MARK: str(cwd)}), start_new_session=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        _tell(watchdog, f"{proc.pid}\n")
+        if received:
+            forward(received.pop(), None)
+        _relay(proc, muted=lambda: bool(received))
         code = proc.wait()  # a handled signal does not interrupt the wait (PEP 475)
-        while received and _signal_group(proc.pid, 0):  # jobs may outlive Snakemake by a moment
+        if code < 0:  # Snakemake itself was killed: its jobs have nobody to wait for them
+            _signal_group(proc.pid, signal.SIGKILL)
+        while (received or code < 0) and _signal_group(proc.pid, 0):  # jobs may outlive Snakemake by a moment
             time.sleep(0.1)
     finally:
+        # the group has ended: nothing for the watchdog to do; else (an exception here, a process Snakemake
+        # left behind) closing the pipe without "done" has the watchdog kill what is left
+        if proc is None or not _signal_group(proc.pid, 0):
+            _tell(watchdog, "done\n")
+        _tell(watchdog, None)
+        watchdog.wait()
         for s, handler in previous.items():
             signal.signal(s, handler)
-    return 128 + received[0] if received else code
+    if not received:
+        return code
+    from .cache import count_answers
+
+    n = count_answers(cwd / "work" / "cache")
+    _say(f"vlmeval-steps run: interrupted; {n} answer{'s' * (n != 1)} cached, rerun the same command to resume.")
+    return 128 + received[0]
+
+
+def _relay(proc: subprocess.Popen, muted) -> None:
+    """Copy Snakemake's output (and its jobs') to ours as it comes, until they close it; from an
+    interrupt on, drop it: Snakemake reports every job the interrupt stopped as failed ("Error in
+    rule", "WorkflowError"), noise after a stop that was asked for (.snakemake/log/ keeps it all)."""
+    sel = selectors.DefaultSelector()
+    for pipe, ours in ((proc.stdout, sys.stdout), (proc.stderr, sys.stderr)):
+        ours.flush()  # our own lines before Snakemake's
+        sel.register(pipe, selectors.EVENT_READ, ours.fileno())
+    broken: set[int] = set()
+    ended = None
+    while sel.get_map():
+        for key, _ in sel.select(timeout=0.2):
+            data = os.read(key.fd, 1 << 16)
+            if not data:
+                sel.unregister(key.fileobj)
+            elif not muted() and key.data not in broken:
+                try:
+                    while data:
+                        data = data[os.write(key.data, data):]
+                except OSError:  # our terminal is gone (SIGHUP): keep reading, so Snakemake never blocks
+                    broken.add(key.data)
+        if proc.poll() is not None:
+            ended = ended or time.monotonic()
+            if time.monotonic() - ended > 1:  # a process Snakemake left behind holds the pipe: not waited for
+                break
+    sel.close()
+    proc.stdout.close()
+    proc.stderr.close()
+
+
+def _tell(watchdog: subprocess.Popen, line: str | None) -> None:
+    """A line to the watchdog (None: close the pipe)."""
+    try:
+        if line is None:
+            watchdog.stdin.close()
+        else:
+            watchdog.stdin.write(line.encode())
+            watchdog.stdin.flush()
+    except OSError:  # it has died (killed by hand): nothing to tell
+        pass
+
+
+def _say(text: str) -> None:
+    # os.write, not print: a signal handler may run while the main thread is inside a print to stderr
+    try:
+        os.write(sys.stderr.fileno(), (text + "\n").encode())
+    except (OSError, ValueError):  # the terminal is gone (SIGHUP), or stderr is closed
+        pass
 
 
 def _signal_group(pgid: int, signum: int) -> bool:
