@@ -232,3 +232,11 @@ def test_documents_are_the_unit_of_multi_page_benchmarks():
     out = row_outcomes({"{judge}.xlsx": df}, "score")
     assert design_of(out).n_units == 3 and out.spec.unit_name == "document"
     assert estimate(out, resamples=20, name="DUDE").value == pytest.approx(60.0)  # still the mean over questions
+
+
+def test_the_run_summary_gives_each_pair_its_failure_rates():
+    from vlmeval_steps.report.where import failure_rates
+
+    assert failure_rates({"rows": 120, "failed_predictions": 3, "extraction": {"rule": 110, "none": 7}}) == (
+        "inference failed 3/120 (2.5 %), not extracted 7/120 (5.8 %)")
+    assert failure_rates({"rows": 0}) == "" and failure_rates({}) == ""

@@ -272,3 +272,27 @@ def test_the_evalscope_table_says_video_keys_work():
     assert "not supported" not in row and "ignored" not in row
     assert all(f"`{k}`" in row for k in VIDEO_KEYS)
     assert all(name in row for name, info in REGISTERED.items() if is_video(info))
+
+
+def test_run_py_judge_flags_fall_back_to_the_model_flags_as_upstream(tmp_path, monkeypatch):
+    """--judge-api-nproc / --judge-retry / --judge-timeout set the judge's own; without them --api-nproc and --retry
+    serve both (run.py's get_judge_kwargs)."""
+    monkeypatch.chdir(tmp_path)
+    base = ["--model", "TinyLLaVA-Demo", "--data", "DemoShapes", "--judge", "gpt-4o-mini"]
+    task = runner.build_task(runner.parser().parse_args(base + ["--api-nproc", "7", "--retry", "2"]), REPO)
+    assert (task.config["judge"]["nproc"], task.config["judge"]["retry"]) == (7, 2)
+    task = runner.build_task(runner.parser().parse_args(
+        base + ["--api-nproc", "7", "--retry", "2", "--judge-api-nproc", "3", "--judge-retry", "4",
+                "--judge-timeout", "60", "--judge-base-url", "http://127.0.0.1:9/v1", "--judge-key-env", "MY_JUDGE_KEY"]),
+        REPO)
+    assert {k: task.config["judge"][k] for k in ("nproc", "retry", "timeout", "api_base", "key_env")} == dict(
+        nproc=3, retry=4, timeout=60, api_base="http://127.0.0.1:9/v1", key_env="MY_JUDGE_KEY")
+
+
+def test_sampling_flags_belong_to_a_base_url_model():
+    with pytest.raises(runner.InputError, match="apply to a --base-url model"):
+        runner.build_task(runner.parser().parse_args(["--model", "TinyLLaVA-Demo", "--data", "DemoShapes",
+                                                      "--temperature", "0.7"]), REPO)
+    with pytest.raises(runner.InputError, match="exactly one --model"):
+        runner.build_task(runner.parser().parse_args(["--model", "a", "b", "--data", "DemoShapes",
+                                                      "--base-url", "http://127.0.0.1:9/v1"]), REPO)

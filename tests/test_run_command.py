@@ -2,6 +2,7 @@
 Snakemake in their own work dirs and score exactly what the Snakemake target scores."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -9,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from vlmeval_steps.evalscope import safe_name
 
 pytestmark = pytest.mark.slow
 
@@ -182,3 +185,35 @@ def test_models_per_plan_plans_each_model_alone_then_the_leaderboard(workflow, t
     rows = (wd / "results/summary.csv").read_text().splitlines()
     assert len(rows) == 3 and {r.split(",")[0] for r in rows[1:]} == {"TinyLLaVA-Demo", "TinyLLaVA-Demo-Terse"}
     assert "Nothing to be done" in ok(vs_run(workflow, *base, "-n", cwd=tmp_path))
+
+
+def test_base_url_evaluates_a_served_model_without_a_config_entry(workflow, tmp_path, openai_server):
+    """run.py's --base-url: the --model is the endpoint's model id; results under its last path part, keys from the
+    environment only; --judge-base-url and --judge-api-nproc reach the judge's settings."""
+    wd = tmp_path / "served"
+    before = openai_server.requests_served()
+    out = ok(vs_run(workflow, "--base-url", openai_server.base_url, "--model", openai_server.model,
+                    "--data", "DemoShapes", "--limit", 6, "--max-tokens", 16, "--work-dir", wd, "--cores", 2,
+                    "--judge-base-url", openai_server.base_url, "--judge-api-nproc", 3, cwd=tmp_path,
+                    env={"OPENAI_API_KEY": SECRET}))
+    name = safe_name(openai_server.model)  # as an EvalScope task names it
+    assert f"as model {name} (results/{name}/)" in out
+    assert (wd / f"results/{name}/DemoShapes_limit6_acc.csv").exists()
+    # the 6 answers, and run.py's default judge probed at --judge-base-url (this server serves one model, so it
+    # refuses gpt-4o-mini: rules only, files named as upstream names them)
+    assert openai_server.requests_served() - before == 7
+    assert "judge for DemoShapes: rules only, files named _gpt-4o-mini_" in out
+    # the run's last lines: the failure rates per pair that upstream's status file holds
+    end = out[out.index(f"{name} / DemoShapes_limit6:"):]
+    assert re.match(r".*\n.*_acc\.csv\n +inference failed 0/6 \(0\.0 %\), not extracted \d/6 \(\d+\.\d %\)\n", end)
+    config = yaml.safe_load((wd / ".vlmeval-steps/config.yaml").read_text())
+    assert config["custom_models"][name] == {"class": "OpenAIAPI", "model": openai_server.model,
+                                             "api_base": openai_server.base_url, "max_tokens": 16, "timeout": 1800,
+                                             "temperature": 0}
+    assert config["judge"]["api_base"] == openai_server.base_url and config["judge"]["nproc"] == 3
+    assert [str(p) for p in wd.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()] == []
+    # a key on the command line is refused, and not echoed
+    proc = vs_run(workflow, "--base-url", openai_server.base_url, "--model", "m", "--data", "DemoShapes",
+                  "--key", SECRET, "-n", cwd=tmp_path)
+    assert proc.returncode != 0 and "not taken on the command line" in proc.stderr
+    assert SECRET not in proc.stdout + proc.stderr

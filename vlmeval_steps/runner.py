@@ -22,7 +22,7 @@ import yaml
 from .config import (SECRET_KEYS, configured_pairs, load_plan, load_yaml, pair_prediction_files, prediction_files,
                      sanitise_spec, withheld_pairs)
 from .errors import InputError
-from .evalscope import MODES, Task, from_native, load_task, set_nproc
+from .evalscope import MODES, Task, from_native, load_task, safe_name, set_nproc
 
 GENERATED = Path(".vlmeval-steps") / "config.yaml"
 SUMMARY_TARGETS = ["results/summary.csv", "results/report.html"]
@@ -73,6 +73,29 @@ def parser() -> argparse.ArgumentParser:
                    help="Judge model: exact_matching = rules only, auto = upstream's default per dataset, "
                         "or a model name (e.g. gpt-4o-mini).")
     p.add_argument("--judge-args", metavar="JSON", help="More judge settings, as a JSON object.")
+    p.add_argument("--judge-base-url", metavar="URL",
+                   help="The judge's OpenAI-compatible endpoint (e.g. http://localhost:8000/v1); its key from "
+                        "--judge-key-env (default OPENAI_API_KEY), never from the command line.")
+    p.add_argument("--judge-key-env", metavar="VAR", help="Environment variable holding the judge's API key.")
+    p.add_argument("--judge-api-nproc", type=int, metavar="N", help="Parallel judge requests (default: --api-nproc).")
+    p.add_argument("--judge-retry", type=int, metavar="N", help="Retries of judge requests (default: --retry).")
+    p.add_argument("--judge-timeout", type=int, metavar="S", help="Seconds per judge request (upstream's default 600).")
+    base = p.add_argument_group(
+        "a served model without a config entry (run.py's --base-url)",
+        "--base-url URL makes the one --model name the served model id at that OpenAI-compatible endpoint (vLLM, "
+        "SGLang, LMDeploy, Ollama, `transformers serve`); the settings below apply to it, with run.py's defaults.")
+    base.add_argument("--base-url", metavar="URL", help="The endpoint, e.g. http://localhost:8000/v1.")
+    base.add_argument("--key-env", metavar="VAR",
+                      help="Environment variable holding its API key (default OPENAI_API_KEY; a local server "
+                           "needs none). Keys are never taken on the command line.")
+    # run.py takes keys on the command line; here they would reach shell history and `ps`: refused (build_task)
+    p.add_argument("--key", "--judge-key", dest="key_on_command_line", help=argparse.SUPPRESS)
+    base.add_argument("--max-tokens", type=int, metavar="N", default=2 ** 15, help="Max tokens per answer (32768).")
+    base.add_argument("--temperature", type=float, metavar="T", help="Sampling temperature (default 0).")
+    base.add_argument("--top-p", type=float, metavar="P")
+    base.add_argument("--top-k", type=int, metavar="K")
+    base.add_argument("--repetition-penalty", type=float, metavar="R")
+    base.add_argument("--timeout", type=int, metavar="S", default=1800, help="Seconds per request (1800).")
     p.add_argument("--keep-failed", action="store_true", help="Do not ask again for answers that failed before.")
     p.add_argument("--reuse", action="store_true",
                    help="Accepted for compatibility: every run reuses what is up to date.")
@@ -126,15 +149,53 @@ def _base_task(args, repo: Path, named: dict) -> Task:
     return task
 
 
+def base_url_model(args, named) -> tuple[str, dict]:
+    """run.py's --base-url: the one --model is the served model id at that endpoint (an OpenAIAPI entry with
+    run.py's defaults: 32768 max tokens, 1800 s per request). Its results go under the id as a file name, as for
+    an EvalScope task (`Qwen/Qwen2.5-VL-7B-Instruct` -> results/Qwen_Qwen2.5-VL-7B-Instruct/), with `-served`
+    where that names a model evaluated in-process: a served checkpoint may answer differently, so its scores
+    stay apart."""
+    if not args.model or len(args.model) != 1:
+        raise InputError("--base-url serves one model: give exactly one --model, the endpoint's model id (what its "
+                         "/v1/models lists).")
+    served = args.model[0]
+    name = safe_name(served)
+    if name in named:
+        name += "-served"
+    spec = dict({"class": "OpenAIAPI", "model": served, "api_base": args.base_url, "max_tokens": args.max_tokens,
+                 "timeout": args.timeout, "temperature": args.temperature or 0},
+                **{k: v for k, v in (("top_p", args.top_p), ("top_k", args.top_k),
+                                     ("repetition_penalty", args.repetition_penalty), ("key_env", args.key_env))
+                   if v is not None})
+    return name, spec
+
+
 def build_task(args, repo: Path) -> Task:
     """The Task for these arguments: the config file (if any), then the options over it."""
-    for flag, value in (("--limit", args.limit), ("--nproc", args.nproc), ("--retry", args.retry)):
+    for flag, value in (("--limit", args.limit), ("--nproc", args.nproc), ("--retry", args.retry),
+                        ("--judge-api-nproc", args.judge_api_nproc), ("--judge-retry", args.judge_retry),
+                        ("--judge-timeout", args.judge_timeout), ("--max-tokens", args.max_tokens),
+                        ("--timeout", args.timeout)):
         _check_positive(value, flag)
+    if args.key_on_command_line is not None:  # never echoed: it is a secret
+        raise InputError("API keys are not taken on the command line (they would stay in the shell's history and "
+                         "show in process lists): export OPENAI_API_KEY=... (or name another variable with "
+                         "--key-env / --judge-key-env) and run again without --key / --judge-key.")
+    if args.base_url is None and any(getattr(args, k) is not None for k in ("key_env", "temperature", "top_p", "top_k",
+                                                                             "repetition_penalty")):
+        raise InputError("--key-env, --temperature, --top-p, --top-k and --repetition-penalty apply to a --base-url "
+                         "model; a named model's settings are in its config entry (vlmeval-steps list models).")
     plan_models = load_plan(load_yaml(repo / "config" / "config.yaml"), repo).models_file
     task = _base_task(args, repo, plan_models)
     config = task.config
     if args.model:
         config["models"] = list(dict.fromkeys(args.model))
+    if args.base_url:
+        name, spec = base_url_model(args, plan_models)
+        config["models"] = [name]
+        config.setdefault("custom_models", {})[name] = spec
+        task.notes.append(f"--base-url: {spec['model']!r} served at {args.base_url}, as model {name} "
+                          f"(results/{name}/).")
     if args.data:
         config["datasets"] = list(dict.fromkeys(args.data))
     for key, what in (("models", "--model"), ("datasets", "--data")):
@@ -171,6 +232,10 @@ def build_task(args, repo: Path) -> Task:
         judge.update(extra)
         if extra.get("model") and not task.judge_from:
             task.judge_from = "--judge-args"
+    if args.judge_base_url:
+        judge["api_base"] = args.judge_base_url
+    if args.judge_key_env:
+        judge["key_env"] = args.judge_key_env
     named = load_plan(config, repo).models_file
     if args.nproc:
         set_nproc(config, named, args.nproc)
@@ -179,6 +244,10 @@ def build_task(args, repo: Path) -> Task:
             _set_on_models(config, named, key, value)
             if key == "retry":
                 judge["retry"] = value
+    # run.py: the judge's own settings, else those of the models (--api-nproc, --retry)
+    for key, value in (("nproc", args.judge_api_nproc), ("retry", args.judge_retry), ("timeout", args.judge_timeout)):
+        if value:
+            judge[key] = value
     if args.reuse:
         task.notes.append("--reuse is implied: every run reuses what is up to date.")
     if args.reuse_aux == "none":
