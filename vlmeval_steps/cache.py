@@ -128,10 +128,18 @@ class AnswerCache:
                 view = view[os.write(fd, view):]
             os.fsync(fd)  # NFS and delayed allocation report a full disk here, not at write()
         except BaseException as exc:
-            # take back a part of the records that reached the file (a failed write or fsync; Ctrl-C between
-            # two short writes): no half line for a reader or the next run. Whole records that were written
-            # when Ctrl-C came are kept.
-            if view or isinstance(exc, OSError):
+            # A failed write or fsync: take back the part that reached the file, so no reader and no next
+            # run sees half a line. Ctrl-C: it often lands just after os.write returned (before `view` is
+            # updated), so the file says whether the records were written whole; if so they are kept.
+            whole = False
+            if not isinstance(exc, OSError):
+                try:
+                    whole = os.fstat(fd).st_size - start == len(data)
+                    if whole:
+                        os.fsync(fd)
+                except OSError:
+                    whole = False
+            if not whole:
                 try:
                     os.ftruncate(fd, start)
                 except OSError:
