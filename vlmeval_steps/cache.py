@@ -7,6 +7,11 @@ file, which keeps it safe on shared filesystems where O_APPEND is not atomic (NF
 database. A torn last line (a crash mid-write) is cut off when the writer reopens its file; a
 write that fails (a full disk) takes back what part of it reached the file at once, so the file
 holds whole lines only, and the error names it (DiskFullError).
+
+Where the file system has no locks (flock fails with ENOLCK, EOPNOTSUPP, ENOSYS: NFS without its
+lock service, Lustre mounted without -o flock), the writer appends to a file named for its host
+and process instead, which no other process opens: still one writer per file, at the price of
+one more file per run (readers read them all). docs/scale.md, "Shared file systems".
 The folder lives beside the declared outputs, so Snakemake never deletes it.
 
 `borrow` reads answers from other folders of the same model (its other datasets): the key is the
@@ -21,10 +26,13 @@ import json
 import logging
 import os
 import re
+import secrets
+import socket
 from pathlib import Path
 
 from .errors import DISK_FULL, InputError, disk_full_error, reporting_full_disk
 from .fileio import dumps_line, sha256_json
+from .store import NO_LOCKS
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +83,25 @@ class AnswerCache:
             self.directory.mkdir(parents=True, exist_ok=True)
             # unbuffered: a failed append must leave no bytes in a Python buffer for close() to flush later
             self._fh = open(self.path, "ab", buffering=0)
+        self.locked = True
         try:
             fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self._fh.close()
             raise InputError(f"{self.path} is being written by another process: is a second run working on the "
                              "same target? Wait for it to finish.") from None
+        except OSError as exc:
+            if exc.errno not in NO_LOCKS:
+                self._fh.close()
+                raise
+            # no locks to keep a second writer out of this file: write one that no other process opens
+            self._fh.close()
+            self.locked = False
+            self.path = self.directory / f"{writer}.{socket.gethostname()}.{os.getpid()}.{secrets.token_hex(3)}.jsonl"
+            log.warning("%s: this file system has no file locks (%s); appending to %s instead, a file no other "
+                        "process writes", self.directory, os.strerror(exc.errno), self.path.name)
+            with reporting_full_disk(self.path):
+                self._fh = open(self.path, "ab", buffering=0)
         _truncate_torn_tail(self.path)
         for path in sorted(self.directory.glob("*.jsonl")):
             self._load(path)
@@ -178,7 +199,8 @@ class AnswerCache:
 
     def close(self) -> None:
         if not self._fh.closed:
-            fcntl.flock(self._fh, fcntl.LOCK_UN)
+            if self.locked:
+                fcntl.flock(self._fh, fcntl.LOCK_UN)
             self._fh.close()
 
     def __enter__(self):
