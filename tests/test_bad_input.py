@@ -84,6 +84,6 @@ def test_disk_full_is_reported_and_keeps_cached_answers(tmp_path):
         proc = subprocess.run([sys.executable, "-m", "vlmeval_steps", "download", "--url", str(big),
                                "--out", str(mnt / "big.tsv")], capture_output=True, text=True)
         assert proc.returncode == 3
-        assert "no space left on the device" in proc.stderr and "Traceback" not in proc.stderr
+        assert "big.tsv.part: no space left on device" in proc.stderr and "Traceback" not in proc.stderr
     finally:
         subprocess.run(["umount", str(mnt)])

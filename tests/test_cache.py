@@ -99,3 +99,29 @@ def test_count_answers_counts_each_successful_question_once(tmp_path):
         c.put(dict(key="j1", ok=True))
     assert count_answers(tmp_path) == 2
     assert count_answers(tmp_path / "missing") == 0
+
+
+def test_ctrl_c_during_an_append_keeps_whole_records_and_leaves_no_half_line(tmp_path, monkeypatch):
+    rec = lambda k: dict(key=k, index=1, prediction="A" * 100, ok=True)  # noqa: E731
+    real_write = os.write
+
+    def whole_then_ctrl_c(fd, data):  # Ctrl-C lands as os.write returns, before the cache sees its count
+        real_write(fd, data)
+        raise KeyboardInterrupt
+
+    def short_then_ctrl_c(fd, data):  # Ctrl-C after a short write (part of the records reached the file)
+        real_write(fd, bytes(data[:10]))
+        raise KeyboardInterrupt
+
+    with AnswerCache(tmp_path, "w") as c:
+        c.put(rec("k1"))
+        monkeypatch.setattr(os, "write", whole_then_ctrl_c)
+        with pytest.raises(KeyboardInterrupt):
+            c.put(rec("k2"))  # whole in the file: kept
+        monkeypatch.setattr(os, "write", short_then_ctrl_c)
+        with pytest.raises(KeyboardInterrupt):
+            c.put(rec("k3"))  # half a line: taken back at once
+        monkeypatch.undo()
+        assert (tmp_path / "w.jsonl").read_bytes().endswith(b"\n")
+    with AnswerCache(tmp_path, "other") as c:
+        assert set(c.entries) == {"k1", "k2"}

@@ -6,7 +6,6 @@ passes already-resolved specs as JSON instead, so a job needs nothing but the pa
 """
 from __future__ import annotations
 
-import errno
 import functools
 import json
 import logging
@@ -16,17 +15,34 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import InputError
+from .errors import DISK_FULL, DiskFullError, InputError, disk_full_error
 
 log = logging.getLogger("vlmeval_steps")
 DEFAULT_CONFIG = "config/config.yaml"
 
 
+class _LogFile(logging.FileHandler):
+    """The stage's --log file. On a full disk it stops writing, quietly: stderr still has every line, and the
+    stage's own error names the file that found no space (logging would print a traceback per line)."""
+
+    def handleError(self, record):
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+            self.setLevel(logging.CRITICAL + 1)
+            return
+        super().handleError(record)
+
+
 def _setup_logging(log_file: str | None) -> None:
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file:
-        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+        try:
+            Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+            handlers.append(_LogFile(log_file, encoding="utf-8"))
+        except OSError as exc:
+            if exc.errno not in DISK_FULL:
+                raise
+            print(f"vlmeval-steps: {disk_full_error(log_file, exc)} (logging to stderr only)", file=sys.stderr)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         handlers=handlers, force=True)
 
@@ -40,14 +56,17 @@ def stage(fn):
         _setup_logging(log_file)
         try:
             return fn(*args, **kwargs)
+        except DiskFullError as exc:
+            log.error("%s", exc)
+            raise SystemExit(3) from None
         except InputError as exc:
             log.error("%s", exc)
             raise SystemExit(2) from None
         except OSError as exc:
-            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            if exc.errno not in DISK_FULL:
                 raise
-            log.error("no space left on the device writing %s. Free some space and rerun: answers already "
-                      "cached under work/cache/ and finished outputs are kept.", exc.filename or "a file")
+            # a write no stage names itself (an image, a frame): the error's own file name, if it has one
+            log.error("%s", disk_full_error(exc.filename or "a file in the output's folder", exc))
             raise SystemExit(3) from None
 
     return wrapper

@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import InputError
+from .store import NO_LOCKS
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,15 @@ def _try_claim(directory: Path, pool: list[str], n: int) -> list[tuple[str, obje
         except BlockingIOError:
             fh.close()
             continue
+        except OSError as exc:
+            fh.close()
+            _release(held)
+            if exc.errno not in NO_LOCKS:
+                raise
+            # a claim that cannot be locked could put two jobs on one GPU: refuse rather than guess
+            raise InputError(f"{directory}: the GPU claims need file locks, and this file system has none "
+                             f"({os.strerror(exc.errno)}). Set ${LOCK_DIR_ENV} to a folder on a local disk "
+                             f"(the default is {Path(tempfile.gettempdir()) / 'vlmeval-steps-gpus'}).") from None
         # who holds it, for a person looking at the lock files
         fh.seek(0)
         fh.truncate()

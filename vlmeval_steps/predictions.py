@@ -8,21 +8,20 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 from pathlib import Path
 
 import pandas as pd
 
 from .errors import InputError
+from .fileio import replacing
 
 log = logging.getLogger(__name__)
 XLSX_CELL_LIMIT = 32767
 
 
 def write_tsv(df: pd.DataFrame, path: str | Path) -> None:
-    tmp = Path(path).with_name(f".{Path(path).name}.tmp")
-    df.to_csv(tmp, sep="\t", index=False)
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        df.to_csv(tmp, sep="\t", index=False)
 
 
 def write_xlsx(df: pd.DataFrame, path: str | Path) -> int:
@@ -50,9 +49,8 @@ def write_xlsx(df: pd.DataFrame, path: str | Path) -> int:
             else:
                 cells.append(v.item() if hasattr(v, "item") else v)
         ws.append(cells)
-    tmp = Path(path).with_name(f".{Path(path).name}.tmp")
-    wb.save(tmp)
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        wb.save(tmp)
     if shortened:
         log.warning("%s: %d cell(s) exceed Excel's %d-character limit and were cut in the xlsx; the .tsv beside it "
                     "is complete", path, shortened, XLSX_CELL_LIMIT)

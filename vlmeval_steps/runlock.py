@@ -12,6 +12,8 @@ import fcntl
 import logging
 from pathlib import Path
 
+from .store import NO_LOCKS
+
 log = logging.getLogger(__name__)
 
 
@@ -26,6 +28,14 @@ def hold_run_lock(snakemake_dir: str | Path = ".snakemake"):
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         fh.close()
+        return None
+    except OSError as exc:
+        fh.close()
+        if exc.errno not in NO_LOCKS:
+            raise
+        # without locks no run can tell whether another is alive: clear nothing, Snakemake's own check decides
+        log.warning("%s: this file system has no file locks; a run killed here leaves Snakemake's lock behind "
+                    "(clear it with `snakemake --unlock`)", snakemake_dir)
         return None
     stale = [p for p in (snakemake_dir / "locks").glob("*") if p.is_file()]
     if stale:

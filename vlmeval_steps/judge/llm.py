@@ -30,6 +30,7 @@ import threading
 
 from ..cache import AnswerCache
 from ..config import judge_name, judge_settings
+from ..errors import DiskFullError
 from ..fileio import sha256_json
 from .matching import FAIL_MSG
 
@@ -129,6 +130,7 @@ class LLMJudge:
         self._lock = threading.Lock()
         self._inflight: dict[str, threading.Lock] = {}
         self.broken: str | None = None  # why the judge stopped asking (the endpoint failed)
+        self.disk_full: DiskFullError | None = None  # replies can no longer be cached: ask nothing more
         # not_sent: asks answered None without a request because the judge had already failed
         self.stats = dict(asked=0, cached=0, failed=0, not_sent=0, skipped_failed_predictions=0)
         self.usage_run: dict = {}
@@ -142,8 +144,14 @@ class LLMJudge:
 
     def _put(self, record: dict) -> None:
         with self._lock:  # AnswerCache appends are not thread-safe
+            if self.disk_full:
+                raise self.disk_full
             if self.cache is not None:
-                self.cache.put(record)
+                try:
+                    self.cache.put(record)
+                except DiskFullError as exc:
+                    self.disk_full = exc
+                    raise
             else:
                 self._memory[record["key"]] = record
 
@@ -174,6 +182,8 @@ class LLMJudge:
                     self.stats["cached"] += 1
                     _add(self.usage_all, rec.get("usage"))
                 return rec["prediction"]
+            if self.disk_full:  # a reply that could not be cached would be paid for again next run
+                raise self.disk_full
             if self.broken:
                 with self._lock:
                     self.stats["not_sent"] += 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import time
 from typing import Any, Awaitable, Callable, Iterable, Iterator
 
 _loop: asyncio.AbstractEventLoop | None = None
@@ -56,7 +57,9 @@ def stream(fn: Callable[[Any], Awaitable], items: Iterable, concurrency: int) ->
     arrive (everything ready at that moment, so the caller can write them with one fsync).
 
     An exception from `fn` stops the rest and is raised here. Closing the iterator early (an error
-    in the caller, Ctrl-C) cancels what is in flight and sends nothing more."""
+    in the caller) cancels what is in flight and sends nothing more. Ctrl-C (KeyboardInterrupt while
+    waiting here, or thrown in with `throw()` by a caller busy with the last batch) does the same, but
+    first yields the answers that had already arrived, so the caller can keep them; then it raises."""
     results: queue.SimpleQueue = queue.SimpleQueue()
     pending = iter(items)
     stop = threading.Event()
@@ -83,34 +86,57 @@ def stream(fn: Callable[[Any], Awaitable], items: Iterable, concurrency: int) ->
             results.put(_DONE)
 
     future = asyncio.run_coroutine_threadsafe(driver(), loop())
-    try:
-        while True:
-            first = results.get()
-            batch = [first]
-            while True:
-                try:
-                    batch.append(results.get_nowait())
-                except queue.Empty:
-                    break
-            answers, error, done = [], None, False
-            for entry in batch:
-                if entry is _DONE:
-                    done = True
-                elif entry[0]:
-                    answers.append(entry[1])
-                else:
-                    error = entry[1]
-            if answers:  # what arrived before an error is still the caller's to keep
-                yield answers
-            if error is not None:
-                raise error
-            if done:
-                return
-    finally:
+
+    def stop_workers():
         stop.set()
         if not future.done():
             future.cancel()
         try:
             future.result(timeout=30)
-        except BaseException:  # noqa: BLE001 - cancelled or already raised above
+        except BaseException:  # noqa: BLE001 - cancelled or already raised
             pass
+
+    def arrived(block: bool) -> tuple[list, BaseException | None, bool]:
+        """Everything in the queue now (waiting for a first entry if `block`): answers, an error, done."""
+        entries = [results.get()] if block else []
+        while True:
+            try:
+                entries.append(results.get_nowait())
+            except queue.Empty:
+                break
+        answers = [e[1] for e in entries if e is not _DONE and e[0]]
+        error = next((e[1] for e in entries if e is not _DONE and not e[0]), None)
+        return answers, error, any(e is _DONE for e in entries)
+
+    def rest_after_stop(done: bool) -> list:
+        """Answers that arrive until the driver has cancelled its workers (it then puts _DONE)."""
+        rest, deadline = [], time.monotonic() + 10
+        while not done and time.monotonic() < deadline:
+            try:
+                entry = results.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            done = entry is _DONE
+            if not done and entry[0]:
+                rest.append(entry[1])
+        return rest
+
+    done = False
+    try:
+        while True:
+            try:
+                answers, error, done = arrived(block=True)
+                if answers:  # what arrived before an error is still the caller's to keep
+                    yield answers
+            except KeyboardInterrupt:
+                stop_workers()  # nothing more is sent; what is in flight is cancelled
+                rest = rest_after_stop(done)
+                if rest:
+                    yield rest
+                raise
+            if error is not None:
+                raise error
+            if done:
+                return
+    finally:
+        stop_workers()

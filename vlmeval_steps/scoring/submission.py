@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
-from ..fileio import atomic_write_text
+from ..fileio import atomic_write_text, replacing
 from ..judge.matching import can_infer
 from .common import attach_extracted
 from .mcq_tables import lower_columns
@@ -52,9 +52,8 @@ def mmt_tsv(data: pd.DataFrame, extracted, out_stem: Path, judge_name: str) -> P
         df = df.drop(columns=["method"])
     path = out_stem.with_name(f"{out_stem.name}_{judge_name}_submission.tsv")
     df = df[[c for c in df.columns if c not in ("opt", "log")] + ["opt", "log"]]
-    tmp = path.with_name(f".{path.name}.tmp")
-    df.to_csv(tmp, sep="\t", index=False, encoding="utf-8", quoting=csv.QUOTE_ALL)  # upstream's dump of a .tsv
-    tmp.replace(path)
+    with replacing(path) as tmp:
+        df.to_csv(tmp, sep="\t", index=False, encoding="utf-8", quoting=csv.QUOTE_ALL)  # upstream's dump of a .tsv
     return path
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..fileio import atomic_write_text
+from ..fileio import atomic_write_text, replacing
 from .spec import RatioSpec
 
 TEXT_COLUMNS = ("question", "options", "prediction", "answer", "extracted", "correct", "method")
@@ -85,12 +85,11 @@ def paths(acc_path: str | Path) -> tuple[Path, Path]:
 
 def write(outcomes: Outcomes, rows_csv: str | Path, spec_json: str | Path) -> None:
     rows_csv = Path(rows_csv)
-    tmp = rows_csv.with_name(f".{rows_csv.name}.tmp")
     rows = outcomes.rows.copy()
     for col in outcomes.spec.columns:  # numbers, never True/False
         rows[col] = pd.to_numeric(rows[col].astype(float) if rows[col].dtype == bool else rows[col])
-    rows.to_csv(tmp, index=False, encoding="utf-8")
-    tmp.replace(rows_csv)
+    with replacing(rows_csv) as tmp:
+        rows.to_csv(tmp, index=False, encoding="utf-8")
     atomic_write_text(spec_json, outcomes.spec.to_json())
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..errors import InputError
+from ..errors import DiskFullError, InputError, reporting_full_disk
 from ..fileio import md5_of
 from ..store import locked, unique_name
 
@@ -65,14 +65,20 @@ def fetch(url: str, part: str | Path, desc: str, timeout: float = 60) -> None:
     The caller holds the lock that makes `part` its own."""
     part = Path(part)
     parsed = urllib.parse.urlparse(url)
-    if parsed.scheme in ("http", "https"):
-        _http(url, part, desc, timeout)
-    elif parsed.scheme == "file":
-        _copy_local(Path(urllib.parse.unquote(parsed.path)), part, desc)
-    elif parsed.scheme == "":
-        _copy_local(Path(url), part, desc)
-    else:
+    if parsed.scheme not in ("http", "https", "file", ""):
         raise InputError(f"unsupported url scheme {parsed.scheme!r} in {url}; use http(s)://, file:// or a path.")
+    try:
+        with reporting_full_disk(part):
+            if parsed.scheme in ("http", "https"):
+                _http(url, part, desc, timeout)
+            else:
+                _copy_local(Path(urllib.parse.unquote(parsed.path) if parsed.scheme else url), part, desc)
+    except DiskFullError:
+        # a copy starts over anyway: give its space back; an http download keeps its part to resume from
+        # (bytes reach the file in order, so the part is always a prefix of the download)
+        if parsed.scheme not in ("http", "https"):
+            part.unlink(missing_ok=True)
+        raise
 
 
 def run(url: str, out: str | Path, existing: str | Path | None = None, md5: str | None = None,

@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 from .. import store
+from ..errors import reporting_full_disk
 from ..fileio import md5_of
 from . import download, verify
 
@@ -28,7 +29,8 @@ def run(name: str, url: str, md5: str | None, root: str | Path, link: str | Path
     root.mkdir(parents=True, exist_ok=True)
     with store.locked(root / ".locks" / f"{name}.lock", f"fetching {name} into {root}") as held:
         actual = _ensure(name, url, md5 or None, root, final, timeout, held)
-    store.link(final, link)
+    with reporting_full_disk(link):
+        store.link(final, link)
     log.info("%s -> %s", link, final)
     return actual
 

@@ -71,6 +71,21 @@ def _ask_api(model, rows, dataset, nproc):
     yield from aio.stream(one, rows, nproc)
 
 
+def write_all(answers, write) -> None:
+    """write(batch) for every batch of answers. On Ctrl-C the answers that had already arrived are written
+    too (the API stream hands them over when the interrupt is thrown into it), so an interrupt loses at
+    most the requests in flight, as a crash does; then the KeyboardInterrupt goes on."""
+    try:
+        for batch in answers:
+            write(batch)
+    except KeyboardInterrupt:
+        try:
+            write(answers.throw(KeyboardInterrupt()))
+        except (KeyboardInterrupt, StopIteration):
+            pass
+        raise
+
+
 def answers_shared_across_datasets(spec: dict) -> bool:
     """API adapters ignore the dataset's name; a local adapter may not (upstream's change their
     generation settings per dataset), so their answers stay with their dataset."""
@@ -155,10 +170,11 @@ def run(prompts_path: str | Path, spec: dict, shard: int, num_shards: int, cache
             else:
                 answers = _ask_local(model, todo, name, int(spec.get("batch_size", 1)))
             held.callback(answers.close)  # on an error: cancel what is in flight, send nothing more
-            t_ask, new_failed, streak = time.time(), 0, 0
+            t_ask, seen = time.time(), dict(failed=0, streak=0)
             down_after = max(10, 2 * int(spec.get("nproc", 4)))
             with tqdm(total=len(todo), desc=f"infer {dataset} shard {shard}", unit="sample", mininterval=1.0) as bar:
-                for batch in answers:
+
+                def write(batch):
                     transient = [rec.pop("transient", False) for _, rec in batch]
                     cache.put_many([dict(key=keys[id(row)], index=row["index"], dataset=dataset, **rec)
                                     for row, rec in batch])
@@ -167,18 +183,20 @@ def run(prompts_path: str | Path, spec: dict, shard: int, num_shards: int, cache
                         stats["asked"] += 1
                         add_usage(usage_run, rec.get("usage"))
                         if rec["ok"]:
-                            streak = 0
+                            seen["streak"] = 0
                             continue
-                        new_failed += 1
-                        bar.set_postfix(failed=new_failed, refresh=False)
+                        seen["failed"] += 1
+                        bar.set_postfix(failed=seen["failed"], refresh=False)
                         log.warning("index %s failed after all retries: %s", row["index"], rec.get("error"))
-                        streak = streak + 1 if was_transient else 0
-                        if streak >= down_after:  # stop, rather than retry every remaining sample for hours
+                        seen["streak"] = seen["streak"] + 1 if was_transient else 0
+                        if seen["streak"] >= down_after:  # stop, rather than retry every remaining sample for hours
                             model.aborted.set()
-                            raise InputError(f"{streak} requests in a row failed after all retries; the endpoint "
-                                             f"looks down or overloaded (last error: {rec.get('error')}). The "
-                                             f"{stats['asked'] - new_failed} answers that arrived are cached; run "
-                                             "again when it is back.")
+                            raise InputError(f"{seen['streak']} requests in a row failed after all retries; the "
+                                             f"endpoint looks down or overloaded (last error: {rec.get('error')}). "
+                                             f"The {stats['asked'] - seen['failed']} answers that arrived are "
+                                             "cached; run again when it is back.")
+
+                write_all(answers, write)
             stats["ask_seconds"] = round(time.time() - t_ask, 3)
         results, usage_all = [], {}
         for r in rows:

@@ -18,7 +18,7 @@ import pandas as pd
 from .. import __version__
 from ..datasets.registry import DatasetInfo, build_dataset
 from ..errors import FAIL_MSG, InputError
-from ..fileio import atomic_write_text, read_jsonl
+from ..fileio import atomic_write_text, read_jsonl, replacing
 from ..predictions import read_predictions, write_xlsx
 from ..reasoning import DEFAULT_TAGS, answers_only
 from ..scoring.common import rows_without_answer
@@ -30,9 +30,8 @@ log = logging.getLogger(__name__)
 
 def write_table(df: pd.DataFrame, path: str | Path) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(path).with_name(f".{Path(path).name}.tmp")
-    df.to_csv(tmp, index=False, encoding="utf-8", quoting=csv.QUOTE_ALL)
-    tmp.replace(path)
+    with replacing(path) as tmp:
+        df.to_csv(tmp, index=False, encoding="utf-8", quoting=csv.QUOTE_ALL)
 
 
 def extra_name(stem: str, suffix: str, judge_name: str) -> str:
