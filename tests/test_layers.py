@@ -32,3 +32,15 @@ def test_an_engine_importing_a_benchmark_is_refused(tmp_path):
     assert result.returncode != 0
     assert "Shared engines import no benchmark" in result.stdout and "BROKEN" in result.stdout
     assert "vlmeval_steps.stats -> vlmeval_steps.datasets.registry" in result.stdout
+
+
+def test_an_api_infer_job_imports_no_pandas_torch_or_registry():
+    """An API shard's first request comes within a fraction of a second of its start: the infer step, the CLI and
+    the OpenAI adapter do not import the dataset registry (and with it pandas) or torch (issue 24)."""
+    code = ("import sys, vlmeval_steps.cli, vlmeval_steps.checkpoints, vlmeval_steps.steps.infer, "
+            "vlmeval_steps.models.openai_api; "
+            "print(sorted(m for m in ('pandas', 'torch', 'transformers', 'vlmeval_steps.datasets.registry', "
+            "'vlmeval_steps.config') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -17,10 +17,9 @@ import yaml
 
 from .datasets.registry import DatasetInfo, dataset_info
 from .errors import InputError
-from .model_keys import OPERATIONAL_KEYS
+from .model_keys import OPERATIONAL_KEYS, SECRET_KEYS, generation_settings  # noqa: F401 (re-exported)
 from .names import split_limit, with_limit
 
-SECRET_KEYS = frozenset({"key", "api_key"})
 #: keys of a model entry that the workflow reads, beside the adapter's own settings
 WORKFLOW_MODEL_KEYS = OPERATIONAL_KEYS | {"class", "prompt", "doc_pages"}  # doc_pages: datasets/doc_pages.py
 JUDGE_OPERATIONAL_KEYS = frozenset({"nproc", "key_env", "key_file", "timeout", "retry", "wait", "verbose",
@@ -55,10 +54,6 @@ def sanitise_spec(name: str, spec: dict) -> dict:
             os.environ[env] = str(value)
             spec["key_env"] = env
     return spec
-
-
-def generation_settings(spec: dict) -> dict:
-    return {k: v for k, v in spec.items() if k not in OPERATIONAL_KEYS and k not in SECRET_KEYS}
 
 
 def file_dataset_name(config: dict, dataset: str) -> str:

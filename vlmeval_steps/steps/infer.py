@@ -25,7 +25,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..cache import AnswerCache, answer_keys
-from ..config import generation_settings
+from ..model_keys import generation_settings
 from ..names import split_limit
 from ..errors import FAIL_MSG, InputError
 from ..fileio import atomic_write_text, read_jsonl, write_jsonl
