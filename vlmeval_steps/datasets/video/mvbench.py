@@ -19,7 +19,6 @@ empty score (no prediction) count as correct too, as upstream's `if item['score'
 """
 from __future__ import annotations
 
-import ast
 import json
 import math
 import os
@@ -29,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ...cells import parse_list
 from ...errors import InputError
 from ...judge.matching import FAIL_MSG, can_infer
 from ..mcq import NO_JUDGE_LOG, options_of
@@ -89,13 +89,10 @@ def candidates_of(line, dataset_name: str = "MVBench") -> list:
     value = line["candidates"]
     if isinstance(value, (list, tuple, np.ndarray)):
         return list(value)
-    try:
-        out = ast.literal_eval(str(value))  # upstream eval()s the cell; a literal is all it ever holds
-    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
-        out = None
-    if not isinstance(out, (list, tuple)):
+    out = parse_list(value, brackets=False, tuples=True)  # upstream eval()s the cell
+    if out is None:
         raise InputError(f"{dataset_name}: row index={line['index']}: 'candidates' is not a list ({value!r}).")
-    return list(out)
+    return out
 
 
 def qa_template(line, dataset_name: str = "MVBench") -> tuple[str, str]:
