@@ -254,19 +254,23 @@ class MVBench(VideoBaseDataset):
                     if not (target / item.name).exists():
                         shutil.move(str(item), str(target / item.name))
 
+    def _index_json(self, path: Path, missing: str):
+        """An index file of the downloaded folder (both layouts read theirs alike); `missing` says what is wrong."""
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(f"{self.dataset_name}: {missing}") from None
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{self.dataset_name}: {path} is not valid JSON ({exc}).") from None
+
     def prepare(self, root: Path) -> pd.DataFrame:
         root = Path(root)
         self.unpack(root)
         rows = []
         for task, (json_file, prefix, kind, bound) in TASKS.items():
             path = root / "json" / json_file
-            try:
-                items = json.loads(path.read_text(encoding="utf-8"))
-            except FileNotFoundError:
-                raise InputError(f"{self.dataset_name}: task {task!r} has no index file {path}; the folder is not "
-                                 f"in {self.HF_REPO}'s layout (json/<task>.json).") from None
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{self.dataset_name}: {path} is not valid JSON ({exc}).") from None
+            items = self._index_json(path, f"task {task!r} has no index file {path}; the folder is not in "
+                                           f"{self.HF_REPO}'s layout (json/<task>.json).")
             for n, item in enumerate(items):
                 missing = [k for k in ITEM_KEYS if k not in item]
                 if missing:
@@ -446,13 +450,8 @@ class MVBench_MP4(MVBench):
 
     def prepare(self, root: Path) -> pd.DataFrame:
         path = Path(root) / "test.json"
-        try:
-            index = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError(f"{self.dataset_name}: no {path}; the folder is not in the layout of "
-                             f"{self.HF_REPO} (branch {self.HF_REVISION}).") from None
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{self.dataset_name}: {path} is not valid JSON ({exc}).") from None
+        index = self._index_json(path, f"no {path}; the folder is not in the layout of {self.HF_REPO} "
+                                       f"(branch {self.HF_REVISION}).")
         for key in ("root", "meta"):
             if key not in index:
                 raise InputError(f"{self.dataset_name}: {path} has no {key!r} entry.")
