@@ -13,11 +13,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from .datasets.registry import DatasetInfo, dataset_info
 from .errors import InputError
 from .model_keys import OPERATIONAL_KEYS, SECRET_KEYS, generation_settings  # noqa: F401 (re-exported)
+from .fileio import load_yaml  # noqa: F401 - also imported from here (cli, runner, status, the .smk files)
 from .names import split_limit, with_limit
 
 #: keys of a model entry that the workflow reads, beside the adapter's own settings
@@ -25,19 +24,6 @@ WORKFLOW_MODEL_KEYS = OPERATIONAL_KEYS | {"class", "prompt", "doc_pages"}  # doc
 JUDGE_OPERATIONAL_KEYS = frozenset({"nproc", "key_env", "key_file", "timeout", "retry", "wait", "verbose",
                                     "keep_failed"})
 DEFAULT_MODELS_FILE = Path(__file__).resolve().parent.parent / "config" / "models.yaml"
-
-
-def load_yaml(path: str | Path) -> dict:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh) or {}
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found.") from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML ({exc}).") from exc
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: expected a mapping at the top level, found {type(data).__name__}.")
-    return data
 
 
 def secret_env_name(model: str) -> str:

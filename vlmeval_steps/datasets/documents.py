@@ -26,7 +26,8 @@ from . import doc_pages
 from .images import (LOSSLESS_TARGETS, ImageRef, _b64decode, _encode, _Folder, _holds, _target_format,
                      _with_extension, _write_file, file_digest, flush_to_disk)
 from .judged import JudgeOnlyDataset
-from .tsv import ImageReader, image_records, is_reference, to_list_or_str
+from ..cells import to_list_or_str
+from .tsv import ImageReader, image_records, is_reference
 from ..stats.outcomes import Outcomes
 
 

@@ -25,7 +25,6 @@ instead of one fsync per image), before the prompt file that names them.
 """
 from __future__ import annotations
 
-import ast
 import base64
 import binascii
 import ctypes
@@ -37,6 +36,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from ..cells import LITERAL_ERRORS, parse_list
 from ..errors import InputError
 from .tsv import ImageReader, image_records, is_reference, read_columns
 
@@ -309,13 +309,12 @@ def _write_row(tsv_path, index: str, image: str, image_path, folder: _Folder,
                known: dict | None = None) -> tuple[list[ImageRef], int, dict]:
     """(refs, files written, manifest entries of the files re-encoded) for one row's images."""
     where = f"{tsv_path}: row index={index}"
-    blobs = image
-    if image.startswith("[") and image.endswith("]"):
-        try:
-            blobs = ast.literal_eval(image)
-        except (ValueError, SyntaxError, MemoryError, RecursionError) as exc:
-            raise InputError(f"{where}: the image list cannot be parsed ({exc}).") from exc
-    blobs = [blobs] if isinstance(blobs, str) else list(blobs)
+    try:
+        # a '[...]' cell is a list of images (a bracketed literal is a list or a tuple); a malformed one is an error
+        blobs = parse_list(image, tuples=True, strict=True)
+    except LITERAL_ERRORS as exc:
+        raise InputError(f"{where}: the image list cannot be parsed ({exc}).") from exc
+    blobs = [image] if blobs is None else blobs
     out, written, entries = [], 0, {}
     for name, b64 in zip(_names(index, len(blobs), image_path), blobs):
         path, shown = folder.join(name, where)  # refuses a path outside the folder before any decoding

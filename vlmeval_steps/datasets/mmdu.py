@@ -7,29 +7,15 @@ infer stage answers each user turn with the conversation so far (models/multitur
 """
 from __future__ import annotations
 
-import ast
-
 import pandas as pd
 
+from ..cells import toliststr
 from ..errors import InputError
 from ..judge import mmdu as mmdu_judge
 from ..scoring import mmdu as mmdu_scoring
 from .judged import JudgeOnlyDataset
 
 IMAGE_TAG = "<ImageHere>"
-
-
-def toliststr(value) -> list[str]:
-    """Upstream's toliststr: a '[...]' string is the list it spells, anything else one item."""
-    text = str(value)
-    if text.startswith("[") and text.endswith("]"):
-        try:
-            items = ast.literal_eval(text)
-        except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
-            items = None
-        if isinstance(items, list):
-            return [str(x) for x in items]
-    return [text]
 
 
 class MMDUDataset(JudgeOnlyDataset):

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..cells import to_list_or_str
 from ..errors import InputError
 from ..fileio import md5_of
 from .checks import nul_cell, short_record
@@ -260,19 +261,6 @@ def normalise_index(series: pd.Series, path) -> pd.Series:
     if len(values) and all(_int_like(v) for v in values):
         return values.map(_to_int)
     return values
-
-
-def to_list_or_str(value):
-    """Upstream's toliststr: '[...]' becomes a list; a one-element list collapses to its element."""
-    if isinstance(value, str) and value.startswith("[") and value.endswith("]"):
-        try:
-            parsed = ast.literal_eval(value)
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
-            return value
-        if isinstance(parsed, list):
-            items = [str(x) for x in parsed]
-            return items[0] if len(items) == 1 else items
-    return value
 
 
 def _parse(sc: Scan, path, **kwargs) -> pd.DataFrame:

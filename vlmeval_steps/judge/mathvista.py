@@ -12,9 +12,9 @@ parsed value or null}; `log` is 'Prefetch succeed' for prefetched rows, as upstr
 """
 from __future__ import annotations
 
-import ast
 import string
 
+from ..cells import parse_list
 from ..errors import InputError
 from ..scoring.mathvista import ground_truth  # one definition for both stages
 from .matching import FAIL_MSG, can_infer
@@ -77,11 +77,8 @@ def judge_prompt(question: str, prediction: str, task: str = TASK_DESCRIPTION, e
 
 def choices_of(line) -> dict:
     """{'A': choice, ...} from the row's stringified list of choices."""
-    try:
-        values = ast.literal_eval(str(line["choices"]))
-    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
-        values = None
-    if not isinstance(values, (list, tuple)):
+    values = parse_list(line["choices"], brackets=False, tuples=True)
+    if values is None:
         raise InputError(f"MathVista: row index={line['index']}: 'choices' of a multi_choice question must be a "
                          f"Python list, found {str(line['choices'])[:80]!r}.")
     return {string.ascii_uppercase[i]: v for i, v in enumerate(values)}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 
+from ..cells import parse_list
 from ..errors import InputError
 
 DIMS = ("Creativity", "Richness", "Visual Perception", "Logical Coherence", "Answer Accuracy",
@@ -117,11 +118,8 @@ def parse_scores(reply):
 
 
 def _turns(cell, what: str, line, dataset_name: str) -> list[str]:
-    try:
-        value = ast.literal_eval(str(cell))
-    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
-        value = None
-    if not isinstance(value, list):
+    value = parse_list(cell, brackets=False)
+    if value is None:
         raise InputError(f"{dataset_name}: row index={line['index']}: '{what}' must be a Python list with one entry "
                          f"per turn; got {str(cell)[:80]!r}.")
     return [str(v) for v in value]

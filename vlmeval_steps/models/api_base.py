@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 60.0       # seconds; the exponential backoff never waits longer than this
 MAX_RETRY_AFTER = 300.0  # a server's Retry-After above this is capped (and logged)
+CALL = object()          # what BaseAPI._attempts yields when it wants generate_inner run
+ABORTED = "aborted: another request hit a configuration error"
 
 
 class APIConfigError(InputError):
@@ -88,29 +90,53 @@ class BaseAPI:
             return self.fail_msg, False, last_log
         return self.backoff(attempt, last_log)
 
-    def generate(self, message, **kwargs):
-        """(answer, ok, info). ok is False when every attempt failed; answer is then FAIL_MSG."""
-        message = normalise_input(message)  # a dialog too (multi-turn benchmarks)
-        kwargs = {**self.default_kwargs, **kwargs}
+    def _attempts(self):
+        """The retry loop itself, shared by `generate` and `agenerate`, which only do its I/O.
+
+        A generator: it yields CALL to have generate_inner run once, and is sent the reply (or the
+        exception it raised); it yields a number of seconds to have the caller wait, and is sent
+        whether an abort cut the wait short. It returns the final (answer, ok, info).
+        """
         last_log = None
         for attempt in range(self.retry):
             if self.aborted.is_set():
-                return self.fail_msg, False, "aborted: another request hit a configuration error"
+                return self.fail_msg, False, ABORTED
+            outcome = yield CALL
             ret_code, answer = -1, None
             try:
-                ret_code, answer, last_log = self.generate_inner(message, **kwargs)
+                if isinstance(outcome, Exception):
+                    raise outcome  # what generate_inner raised, judged here as if raised here
+                ret_code, answer, last_log = outcome
             except APIConfigError:
                 self.aborted.set()
                 raise
-            except Exception as exc:  # the retry loop must survive any client error
+            except Exception as exc:  # the retry loop must survive any client error (or a malformed reply)
                 last_log = f"{type(exc).__name__}: {exc}"
             verdict = self._verdict(attempt, ret_code, answer, last_log)
             if isinstance(verdict, tuple):
                 return verdict
-            # Event.wait instead of sleep, so an abort wakes every waiting thread at once
-            if self.aborted.wait(verdict):
+            if (yield verdict):
                 break
         return self.fail_msg, False, last_log
+
+    def generate(self, message, **kwargs):
+        """(answer, ok, info). ok is False when every attempt failed; answer is then FAIL_MSG."""
+        message = normalise_input(message)  # a dialog too (multi-turn benchmarks)
+        kwargs = {**self.default_kwargs, **kwargs}
+        attempts, reply = self._attempts(), None
+        try:
+            while True:
+                step = attempts.send(reply)  # the first send (None) starts it
+                if step is not CALL:
+                    # Event.wait instead of sleep, so an abort wakes every waiting thread at once
+                    reply = self.aborted.wait(step)
+                    continue
+                try:
+                    reply = self.generate_inner(message, **kwargs)
+                except Exception as exc:  # handed to _attempts, which decides
+                    reply = exc
+        except StopIteration as done:
+            return done.value
 
     async def agenerate_inner(self, inputs, **kwargs):
         """The synchronous generate_inner in a thread (adapters without a native coroutine)."""
@@ -121,33 +147,32 @@ class BaseAPI:
             self._threads, lambda: self.generate_inner(inputs, **kwargs))
 
     async def agenerate(self, message, **kwargs):
-        """`generate` as a coroutine: the same attempts, verdicts and backoff."""
+        """`generate` as a coroutine: the same attempts, verdicts and backoff (one `_attempts`)."""
         message = normalise_input(message)  # a dialog too (multi-turn benchmarks)
         kwargs = {**self.default_kwargs, **kwargs}
-        last_log = None
-        for attempt in range(self.retry):
-            if self.aborted.is_set():
-                return self.fail_msg, False, "aborted: another request hit a configuration error"
-            ret_code, answer = -1, None
-            try:
-                ret_code, answer, last_log = await self.agenerate_inner(message, **kwargs)
-            except APIConfigError:
-                self.aborted.set()
-                raise
-            except Exception as exc:  # the retry loop must survive any client error
-                last_log = f"{type(exc).__name__}: {exc}"
-            verdict = self._verdict(attempt, ret_code, answer, last_log)
-            if isinstance(verdict, tuple):
-                return verdict
-            deadline = asyncio.get_running_loop().time() + verdict
-            while not self.aborted.is_set():  # wake within 0.1 s of an abort
-                left = deadline - asyncio.get_running_loop().time()
-                if left <= 0:
-                    break
-                await asyncio.sleep(min(left, 0.1))
-            if self.aborted.is_set():
+        attempts, reply = self._attempts(), None
+        try:
+            while True:
+                step = attempts.send(reply)
+                if step is not CALL:
+                    reply = await self._await_wait(step)
+                    continue
+                try:
+                    reply = await self.agenerate_inner(message, **kwargs)
+                except Exception as exc:  # handed to _attempts, which decides
+                    reply = exc
+        except StopIteration as done:
+            return done.value
+
+    async def _await_wait(self, seconds: float) -> bool:
+        """Sleep `seconds`, waking within 0.1 s of an abort; True when aborted."""
+        deadline = asyncio.get_running_loop().time() + seconds
+        while not self.aborted.is_set():
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
                 break
-        return self.fail_msg, False, last_log
+            await asyncio.sleep(min(left, 0.1))
+        return self.aborted.is_set()
 
 
 def _short(value, limit: int = 300) -> str:

@@ -9,21 +9,17 @@ reads as 'nan'), and the references are the row's `answer` list. Upstream's main
 """
 from __future__ import annotations
 
-import ast
-
 import pandas as pd
 
+from ..cells import parse_list
 from ..errors import InputError
 from .common import attach_extracted, require_answers
 
 
 def references(answer, index, dataset_name: str) -> list[str]:
     """The row's reference captions: upstream eval()s the cell and needs a non-empty list."""
-    try:
-        refs = ast.literal_eval(str(answer))
-    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
-        refs = None
-    if not isinstance(refs, list) or not refs:
+    refs = parse_list(answer, brackets=False)
+    if not refs:
         raise InputError(f"{dataset_name}: row index={index}: 'answer' must be a Python list of reference "
                          f"captions, e.g. ['A dog runs.', 'A brown dog.']; got {str(answer)[:80]!r}.")
     return [str(r) for r in refs]

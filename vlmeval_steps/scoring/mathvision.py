@@ -24,6 +24,7 @@ from collections import defaultdict
 
 import pandas as pd
 
+from ..cells import parse_list
 from ..errors import InputError
 from ..judge.matching import can_infer
 from .common import attach_extracted, require_answers
@@ -99,11 +100,8 @@ def is_equal(asw, gt_asw) -> bool:
 
 def choices_of(line, dataset_name: str = "MathVision") -> dict:
     """{'A': choice, ...}; {} for a free-form question ('[]')."""
-    try:
-        values = ast.literal_eval(str(line["choices"]))
-    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
-        values = None
-    if not isinstance(values, (list, tuple)):
+    values = parse_list(line["choices"], brackets=False, tuples=True)
+    if values is None:
         raise InputError(f"{dataset_name}: row index={line['index']}: 'choices' must be a Python list ('[]' for a "
                          f"free-form question), found {str(line['choices'])[:80]!r}.")
     return {string.ascii_uppercase[i]: v for i, v in enumerate(values)}

@@ -8,11 +8,11 @@ Overall, then each row's skills and task.
 """
 from __future__ import annotations
 
-import ast
 from collections import defaultdict
 
 import pandas as pd
 
+from ..cells import parse_list
 from .common import attach_extracted, require_answers
 
 PREFETCH_LOG = "Prefetch succeed"
@@ -33,11 +33,8 @@ def ground_truth(line):
 
 
 def skills_of(value) -> list:
-    try:
-        skills = ast.literal_eval(str(value))
-    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
-        return [value]
-    return list(skills) if isinstance(skills, (list, tuple)) else [value]
+    skills = parse_list(value, brackets=False, tuples=True)
+    return [value] if skills is None else skills  # the cell itself (not its text) where it is no list
 
 
 def is_hit(line) -> bool:

@@ -101,6 +101,7 @@ def isfloat(num) -> bool:
 def _as_list(value):
     """Upstream eval()s a '[...]' answer; a literal is what such an answer holds (anything else fails)."""
     if isinstance(value, str) and value.startswith("["):
+        # not cells.parse_list: a malformed '[...' must raise here, so that safe_score gives it 0.0 as upstream does
         value = ast.literal_eval(value)
     return value if isinstance(value, list) else [value]
 

@@ -6,10 +6,9 @@ counts (the final score is out of 1000); `Final Score Norm` is that count divide
 """
 from __future__ import annotations
 
-import ast
-
 import pandas as pd
 
+from ..cells import parse_list
 from ..errors import InputError
 from .common import attach_extracted, require_answers
 
@@ -21,11 +20,8 @@ CATEGORIES = RECOGNITION + OTHERS
 
 
 def answers_of(answer, index) -> list[str]:
-    try:
-        value = ast.literal_eval(str(answer))
-    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
-        value = None
-    if not isinstance(value, list):
+    value = parse_list(answer, brackets=False)
+    if value is None:
         raise InputError(f"OCRBench: row index={index}: 'answer' must be a Python list of accepted answers, "
                          f"found {str(answer)[:80]!r}.")
     return [str(a) for a in value]

@@ -17,12 +17,12 @@ rouge-score's, which upstream's `evaluate.load('rouge')` wraps, with the same to
 """
 from __future__ import annotations
 
-import ast
 from difflib import SequenceMatcher
 
 import numpy as np
 import pandas as pd
 
+from ..cells import parse_list
 from ..errors import InputError
 from .common import attach_extracted, require_answers
 
@@ -111,11 +111,8 @@ def best_match(crossed: str, hay: str, language: str) -> dict:
 
 
 def crossed_texts(answer, index, dataset_name: str) -> list:
-    try:
-        value = ast.literal_eval(str(answer))
-    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
-        value = None
-    if not isinstance(value, list):
+    value = parse_list(answer, brackets=False)
+    if value is None:
         raise InputError(f"{dataset_name}: row index={index}: 'answer' must be a Python list of the covered "
                          f"texts, e.g. ['the river', 'in 1850']; got {str(answer)[:80]!r}.")
     return [str(v) for v in value]

@@ -7,11 +7,10 @@ Table values are percentages (upstream's `_acc.csv`), not rounded.
 """
 from __future__ import annotations
 
-import ast
-
 import numpy as np
 import pandas as pd
 
+from ..cells import parse_list
 from .common import attach_extracted, require_answers
 from .text import process_answer
 
@@ -34,11 +33,9 @@ def method_for(dataset_name: str) -> str:
 def parse_answers(answer) -> list:
     """A stringified Python list is the list of accepted answers; anything else is one answer."""
     text = str(answer)
-    try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
-        return [text]
-    return list(value) if isinstance(value, list) else [text]
+    # upstream's istype(x, list) then eval: any literal, not only '[...]'; the items stay as parsed
+    answers = parse_list(text, brackets=False)
+    return [text] if answers is None else answers
 
 
 def vqa_match(answers: list, prediction: str) -> list:

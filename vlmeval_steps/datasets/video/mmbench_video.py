@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ...cells import parse_list
 from ...errors import InputError
 from .base import VideoBaseDataset
 from .mvbench import missing_prediction
@@ -93,11 +94,8 @@ def _mean2(values) -> str:
 
 
 def dimensions_of(line, dataset_name: str = "MMBench-Video") -> list[str]:
-    try:
-        dims = ast.literal_eval(str(line["dimensions"]))
-    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
-        dims = None
-    if not isinstance(dims, (list, tuple)):
+    dims = parse_list(line["dimensions"], brackets=False, tuples=True)
+    if dims is None:
         raise InputError(f"{dataset_name}: row index={line['index']}: 'dimensions' is not a list "
                          f"({line['dimensions']!r}).")
     unknown = [d for d in dims if d not in L3_DIMS]

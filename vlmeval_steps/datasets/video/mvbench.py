@@ -19,7 +19,6 @@ empty score (no prediction) count as correct too, as upstream's `if item['score'
 """
 from __future__ import annotations
 
-import ast
 import json
 import math
 import os
@@ -29,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ...cells import parse_list
 from ...errors import InputError
 from ...judge.matching import FAIL_MSG, can_infer
 from ..mcq import NO_JUDGE_LOG, options_of
@@ -89,13 +89,10 @@ def candidates_of(line, dataset_name: str = "MVBench") -> list:
     value = line["candidates"]
     if isinstance(value, (list, tuple, np.ndarray)):
         return list(value)
-    try:
-        out = ast.literal_eval(str(value))  # upstream eval()s the cell; a literal is all it ever holds
-    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
-        out = None
-    if not isinstance(out, (list, tuple)):
+    out = parse_list(value, brackets=False, tuples=True)  # upstream eval()s the cell
+    if out is None:
         raise InputError(f"{dataset_name}: row index={line['index']}: 'candidates' is not a list ({value!r}).")
-    return list(out)
+    return out
 
 
 def qa_template(line, dataset_name: str = "MVBench") -> tuple[str, str]:
@@ -257,19 +254,23 @@ class MVBench(VideoBaseDataset):
                     if not (target / item.name).exists():
                         shutil.move(str(item), str(target / item.name))
 
+    def _index_json(self, path: Path, missing: str):
+        """An index file of the downloaded folder (both layouts read theirs alike); `missing` says what is wrong."""
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(f"{self.dataset_name}: {missing}") from None
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{self.dataset_name}: {path} is not valid JSON ({exc}).") from None
+
     def prepare(self, root: Path) -> pd.DataFrame:
         root = Path(root)
         self.unpack(root)
         rows = []
         for task, (json_file, prefix, kind, bound) in TASKS.items():
             path = root / "json" / json_file
-            try:
-                items = json.loads(path.read_text(encoding="utf-8"))
-            except FileNotFoundError:
-                raise InputError(f"{self.dataset_name}: task {task!r} has no index file {path}; the folder is not "
-                                 f"in {self.HF_REPO}'s layout (json/<task>.json).") from None
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{self.dataset_name}: {path} is not valid JSON ({exc}).") from None
+            items = self._index_json(path, f"task {task!r} has no index file {path}; the folder is not in "
+                                           f"{self.HF_REPO}'s layout (json/<task>.json).")
             for n, item in enumerate(items):
                 missing = [k for k in ITEM_KEYS if k not in item]
                 if missing:
@@ -449,13 +450,8 @@ class MVBench_MP4(MVBench):
 
     def prepare(self, root: Path) -> pd.DataFrame:
         path = Path(root) / "test.json"
-        try:
-            index = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError(f"{self.dataset_name}: no {path}; the folder is not in the layout of "
-                             f"{self.HF_REPO} (branch {self.HF_REVISION}).") from None
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{self.dataset_name}: {path} is not valid JSON ({exc}).") from None
+        index = self._index_json(path, f"no {path}; the folder is not in the layout of {self.HF_REPO} "
+                                       f"(branch {self.HF_REVISION}).")
         for key in ("root", "meta"):
             if key not in index:
                 raise InputError(f"{self.dataset_name}: {path} has no {key!r} entry.")
