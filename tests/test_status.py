@@ -31,3 +31,18 @@ def test_each_state_and_its_reason():
     assert e["state"] == "cached" and e["why"] == "1 of 2 inference shards done"
     assert classify(rows, "F", "D")["state"] == "to do"
     assert classify(rows, "A", "D_limit5")["state"] == "to do"
+
+
+def test_an_edited_dataset_tsv_is_the_reason_every_model_reruns():
+    # the download's params (the TSV's md5) changed: the link it makes is shared by every model's run
+    rows = [
+        row("resources/data/D.tsv", "download", "params changed", "update pending"),
+        row("results/A/D_acc.csv", "score", "ok", "update pending"),
+        row("results/A/D_limit5_acc.csv", "score", "ok", "update pending"),
+        row("results/A/DX_acc.csv", "score"),
+        row("resources/data/DX.tsv", "download"),
+    ]
+    for dataset in ("D", "D_limit5"):
+        a = classify(rows, "A", dataset)
+        assert a["state"] == "would rerun" and a["stages"] == "download, score" and a["why"] == "params changed"
+    assert classify(rows, "A", "DX")["state"] == "finished"

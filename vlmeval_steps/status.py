@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .config import configured_pairs, load_yaml
 from .errors import InputError
+from .names import split_limit
 
 STATES = {
     "finished": "scored and up to date",
@@ -55,6 +56,8 @@ def snakemake_summary(directory: Path, config: str | None) -> tuple[list[dict], 
 
 def _belongs(path: str, model: str, dataset: str) -> bool:
     # exact names: MMBench_DEV_EN must not claim MMBench_DEV_EN_V11's or DemoShapes_limit5's files
+    if path == f"resources/data/{split_limit(dataset)[0]}.tsv":  # the TSV every model's run of it reads
+        return True
     head = f"results/{model}/{dataset}"
     if path.startswith(head):
         return path[len(head):] in (".tsv", ".xlsx", "_acc.csv", "_provenance.json")

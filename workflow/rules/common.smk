@@ -18,6 +18,7 @@ try:
     from vlmeval_steps.judge.llm import judge_identity
     from vlmeval_steps.models import is_local
     from vlmeval_steps.prompts import prompt_id_for
+    from vlmeval_steps.sources import expected_md5
     from vlmeval_steps.datasets.doc_pages import prompt_id_with_layout  # issue 11
 except ImportError as exc:
     raise WorkflowError(f"the vlmeval_steps package is not installed ({exc}); run `pip install -e .` first") from exc
@@ -127,6 +128,21 @@ def dataset_json(dataset):
 @functools.cache
 def dataset_md5(dataset):
     return _check(PLAN.dataset, dataset).md5 or ""
+
+
+@functools.cache
+def download_md5(dataset):
+    """What the data root's TSV must hold: the configured md5, else the local source file's content hash,
+    so an edited source reruns the download and what follows (vlmeval_steps/sources.py). A configured
+    md5 that the edited source no longer has stops the run here, naming both."""
+    info = _check(PLAN.dataset, dataset)
+    return _check(expected_md5, info.name, info.url, info.md5, DATA_ROOT, info.upstream_name)
+
+
+# A configured dataset whose source file was edited under a now wrong md5 stops the run here, before
+# any planning, with just the message (the download rule's params check the datasets of other targets).
+for _d in config.get("datasets") or []:
+    download_md5(base(_d))
 
 
 def data_link(dataset):

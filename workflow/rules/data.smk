@@ -11,7 +11,8 @@ rule download:
         # an alias keeps upstream's file name in the data root (GMAI_mm_bench_VAL -> GMAI-MMBench_VAL.tsv)
         name=lambda wc: _check(PLAN.dataset, wc.dataset).upstream_name,
         url=lambda wc: _check(PLAN.dataset, wc.dataset).url,
-        md5=lambda wc: dataset_md5(wc.dataset),
+        # the configured md5, else the local source's content hash: an edited source reruns this
+        md5=lambda wc: download_md5(wc.dataset),
         root=DATA_ROOT,
     log:
         "logs/download/{dataset}.log",
