@@ -68,9 +68,10 @@ def expected_md5(name: str, url: str | None, md5: str | None, data_root: str | P
         if md5 and md5 != actual:
             raise InputError(
                 f"dataset {name!r}: its source file {source} has md5 {actual}, but the config says md5: {md5} "
-                f"(custom_datasets.{name}.md5). The file changed after that md5 was written down, so the data root "
-                f"keeps the old copy. If the edit is intended, set `md5: {actual}` in the config (or remove the "
-                "md5 line to follow the file's content); otherwise restore the file.")
+                f"(custom_datasets.{name}.md5), so the file was edited after that md5 was written down (or the md5 "
+                f"is wrong). If the file is right, set `md5: {actual}` in the config, or remove the md5 line to follow "
+                "the file's content; otherwise restore the file. Nothing runs until then; the data root's copy and "
+                "every result are kept.")
         return md5 or actual
     if md5 or source is None:
         return md5 or ""
