@@ -17,9 +17,7 @@ try:
     from vlmeval_steps.gpu import gpus_needed
     from vlmeval_steps.judge.llm import judge_identity
     from vlmeval_steps.models import is_local
-    from vlmeval_steps.prompts import prompt_id_for
     from vlmeval_steps.sources import expected_md5
-    from vlmeval_steps.datasets.doc_pages import prompt_id_with_layout  # issue 11
 except ImportError as exc:
     raise WorkflowError(f"the vlmeval_steps package is not installed ({exc}); run `pip install -e .` first") from exc
 
@@ -116,8 +114,7 @@ wildcard_constraints:
 # thousands of jobs at scale: each answer is computed once (docs/scale.md "Planning").
 @functools.cache
 def base(dataset):
-    video = split_video_name(config, dataset)  # MVBench_8frame_limit5 -> MVBench (one TSV for every setting)
-    return video[0] if video else split_limit(dataset)[0]
+    return PLAN.base_name(dataset)  # MVBench_8frame_limit5 -> MVBench (one TSV for every setting)
 
 
 @functools.cache
@@ -176,10 +173,7 @@ def model_spec(model):
 
 @functools.cache
 def prompt_id(model, dataset):
-    info = _check(PLAN.dataset, dataset)
-    pid = _check(prompt_id_for, model_spec(model).get("prompt"), info.name, info.type)
-    # --- issue 11: multi-page documents lay pages out per kind of model (`{builder}__{layout}`) ---
-    return _check(prompt_id_with_layout, pid, model, model_spec(model), info)
+    return _check(PLAN.prompt_id, model, dataset)
 
 
 @functools.cache
