@@ -14,6 +14,7 @@ from vlmeval_steps import sources
 from vlmeval_steps.demo import benchmark
 from vlmeval_steps.errors import InputError
 from vlmeval_steps.fileio import md5_of
+from vlmeval_steps.steps import fetch
 
 
 def test_the_source_hash_is_reused_until_the_file_changes(tmp_path, monkeypatch):
@@ -29,24 +30,44 @@ def test_the_source_hash_is_reused_until_the_file_changes(tmp_path, monkeypatch)
     assert len(hashed) == 2
 
 
-def test_expected_md5_of_a_local_source(tmp_path):
+def test_download_params_of_a_local_source(tmp_path):
     src = tmp_path / "My.tsv"
     src.write_text("index\tquestion\n1\tq\n")
     root = tmp_path / "LMUData"
-    actual = md5_of(src)
-    assert sources.expected_md5("My", src.as_uri(), None, root) == actual  # no md5: the content's
-    assert sources.expected_md5("My", src.as_uri(), actual, root) == actual
-    assert sources.expected_md5("Web", "https://example.org/Web.tsv", None, root) == ""  # remote: not hashed
-    with pytest.raises(InputError) as err:
-        sources.expected_md5("My", src.as_uri(), "0" * 32, root)
-    msg = str(err.value)
-    assert str(src) in msg and actual in msg and "0" * 32 in msg and f"md5: {actual}" in msg
-    assert "remove the md5 line" in msg
+    url, actual = src.as_uri(), md5_of(src)
+    assert sources.download_params(url, None, root, "My") == (url, actual)  # no md5: the content's
+    assert sources.download_params(url, actual, root, "My") == (url, actual)  # as configured: unchanged
+    web = "https://example.org/Web.tsv"
+    assert sources.download_params(web, None, root, "Web") == (web, "")  # remote: not hashed
+    assert sources.download_params(web, "0" * 32, root, "Web") == (web, "0" * 32)
+    # edited under its md5: the url names the new content, so the download reruns (and stops, saying why)
+    assert sources.download_params(url, "0" * 32, root, "My") == (f"{url}#md5={actual}", "0" * 32)
+    assert sources.local_source(f"{url}#md5={actual}") == src
+    assert sources.source_conflict(url, "0" * 32, root) == actual
+    assert sources.source_conflict(url, actual, root) is None and sources.source_conflict(url, None, root) is None
     # the source gone: the data root's copy stands in (the results made from it stay up to date)
-    assert (root / sources.SIDECARS).is_dir()  # the hash was recorded
     (root / "My.tsv").write_bytes(src.read_bytes())
     src.unlink()
-    assert sources.expected_md5("My", src.as_uri(), None, root) == actual
+    assert sources.download_params(url, None, root, "My") == (url, actual)
+
+
+def test_fetch_refuses_an_edited_source_and_keeps_the_copy(tmp_path):
+    src = tmp_path / "My.tsv"
+    src.write_text("index\tquestion\n1\tq\n")
+    root, configured = tmp_path / "LMUData", md5_of(src)
+    fetch.run("My", src.as_uri(), configured, root, tmp_path / "wd/My.tsv")
+    src.write_text("index\tquestion\n1\tq\n2\tr\n")  # fixed after the run, md5 left as it was
+    edited = md5_of(src)
+    url, md5 = sources.download_params(src.as_uri(), configured, root, "My")
+    with pytest.raises(InputError) as err:
+        fetch.run("My", url, md5, root, tmp_path / "wd/My.tsv")
+    msg = str(err.value)
+    assert f"My.tsv: md5 mismatch: expected {configured}, got {edited}: the source file {src} no longer" in msg
+    assert f"set `md5: {edited}` in the config (or remove the md5 line" in msg
+    assert md5_of(root / "My.tsv") == configured  # kept, not replaced and not moved
+    # the md5 updated: the edit is fetched, the old copy set aside
+    fetch.run("My", src.as_uri(), edited, root, tmp_path / "wd/My.tsv")
+    assert md5_of(root / "My.tsv") == edited and md5_of(root / f".stale/My.{configured}.tsv") == configured
 
 
 def _rows(path):
@@ -104,11 +125,15 @@ def test_an_edited_tsv_with_a_stale_md5_stops_saying_what_to_do(workflow):
     lines[3] = good_row  # the user fixes the row, but not the md5
     src.write_bytes(b"\n".join(lines))
     fixed_md5 = md5_of(src)
+    assert workflow.planned() == {"download": 1, "build_prompts": 1, "infer": 2, "merge": 1, "judge": 1,
+                                  "score": 1, "summary": 1, "report": 1}
     proc = workflow.snakemake(check=False)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert f"its source file {src} has md5 {fixed_md5}, but the config says md5: {broken_md5}" in out, out[-3000:]
-    assert f"set `md5: {fixed_md5}` in the config" in out
+    assert (f"Mine.tsv: md5 mismatch: expected {broken_md5}, got {fixed_md5}: the source file {src} no longer has "
+            "the md5 the config gives dataset 'Mine'") in out, out[-3000:]
+    assert f"set `md5: {fixed_md5}` in the config (or remove the md5 line" in out
+    assert "the row is cut short" not in out  # the old copy was not used again
     assert md5_of(workflow.data_root / "Mine.tsv") == broken_md5  # nothing was replaced
     assert "Traceback" not in out
 

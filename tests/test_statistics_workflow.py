@@ -69,14 +69,11 @@ def test_demo_leaderboard_with_intervals_comparisons_status_and_a_failed_pair(wo
     workflow.snakemake()
     assert "± is half the 90% bootstrap interval (200 resamples" in (results / "summary.md").read_text()
 
-    # a new config: one model dropped, a damaged dataset (a row cut short) added. The broken pair fails, the
-    # others are scored, and the leaderboard still shows everything the work dir holds, marked by origin.
-    # (A wrong md5 for a local file stops the run before any job: tests/test_source_edits.py.)
-    demo = (workflow.root / "demo/DemoShapes.tsv").read_bytes()
-    (workflow.root / "demo/Broken.tsv").write_bytes(demo[:len(demo) // 2])
+    # a new config: one model dropped, a dataset whose md5 is wrong added. The broken pair fails, the
+    # others are scored, and the leaderboard still shows everything the work dir holds, marked by origin
     cfg["models"] = ["TinyLLaVA-Demo"]
     cfg["datasets"] = ["DemoShapes", "Broken"]
-    cfg["custom_datasets"]["Broken"] = {"url": "demo/Broken.tsv", "type": "MCQ"}
+    cfg["custom_datasets"]["Broken"] = dict(cfg["custom_datasets"]["DemoShapes"], md5="0" * 32)
     workflow.write_config(cfg)
     proc = workflow.snakemake(check=False)
     assert proc.returncode != 0

@@ -17,7 +17,7 @@ try:
     from vlmeval_steps.gpu import gpus_needed
     from vlmeval_steps.judge.llm import judge_identity
     from vlmeval_steps.models import is_local
-    from vlmeval_steps.sources import expected_md5
+    from vlmeval_steps.sources import download_params as source_download_params
 except ImportError as exc:
     raise WorkflowError(f"the vlmeval_steps package is not installed ({exc}); run `pip install -e .` first") from exc
 
@@ -128,18 +128,12 @@ def dataset_md5(dataset):
 
 
 @functools.cache
-def download_md5(dataset):
-    """What the data root's TSV must hold: the configured md5, else the local source file's content hash,
-    so an edited source reruns the download and what follows (vlmeval_steps/sources.py). A configured
-    md5 that the edited source no longer has stops the run here, naming both."""
+def download_params(dataset):
+    """(url, md5) of the download rule: what the data root's TSV must hold. A local source file without an
+    md5 in the config is followed by its content hash; one that no longer has the configured md5 makes the
+    download rerun and stop, naming both (vlmeval_steps/sources.py). Unchanged sources keep their params."""
     info = _check(PLAN.dataset, dataset)
-    return _check(expected_md5, info.name, info.url, info.md5, DATA_ROOT, info.upstream_name)
-
-
-# A configured dataset whose source file was edited under a now wrong md5 stops the run here, before
-# any planning, with just the message (the download rule's params check the datasets of other targets).
-for _d in config.get("datasets") or []:
-    download_md5(base(_d))
+    return _check(source_download_params, info.url, info.md5, DATA_ROOT, info.upstream_name)
 
 
 def data_link(dataset):
