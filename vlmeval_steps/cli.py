@@ -32,7 +32,8 @@ def _setup_logging(log_file: str | None) -> None:
 
 
 def stage(fn):
-    """Common --log option, and InputError shown as a one-line error (exit 2), not a traceback."""
+    """Common --log option, and InputError shown as a one-line error (exit 2), not a traceback. Any other
+    error is logged with its traceback (exit 1), so the --log file that messages point at holds it too."""
 
     @click.option("--log", "log_file", default=None, help="Also write the log to this file.")
     @functools.wraps(fn)
@@ -43,12 +44,16 @@ def stage(fn):
         except InputError as exc:
             log.error("%s", exc)
             raise SystemExit(2) from None
-        except OSError as exc:
-            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
-                raise
-            log.error("no space left on the device writing %s. Free some space and rerun: answers already "
-                      "cached under work/cache/ and finished outputs are kept.", exc.filename or "a file")
-            raise SystemExit(3) from None
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # click's own messages
+        except Exception as exc:  # noqa: BLE001 - a bug or an unforeseen input: into the log, not only the terminal
+            if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                log.error("no space left on the device writing %s. Free some space and rerun: answers already "
+                          "cached under work/cache/ and finished outputs are kept.", exc.filename or "a file")
+                raise SystemExit(3) from None
+            log.error("vlmeval-steps %s failed: %s: %s", fn.__name__.replace("_", "-"), type(exc).__name__, exc,
+                      exc_info=True)
+            raise SystemExit(1) from None
 
     return wrapper
 
