@@ -3,6 +3,7 @@ would rerun and why, in one table. Nothing runs: Snakemake's own file summary (`
 look at every output, its status and its plan) is read and grouped by pair."""
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -152,18 +153,22 @@ def _answered(folder: Path, keys: set[str], keep_failed: bool) -> set[str]:
 def status_rows(directory: str | Path = ".", config: str | None = None) -> list[dict]:
     directory = Path(directory).resolve()
     rows, pairs, cfg = snakemake_summary(directory, config)
-    plan = None
+
+    @functools.cache
+    def plan():  # resolved only if some pair's inference is still to run
+        from .config import load_plan
+
+        return load_plan(cfg, _basedir(directory))
+
+    def answers(m, d):
+        try:
+            return cached_answers(directory, plan(), m, d)
+        except InputError:
+            return None
+
     out = []
     for m, d in pairs:
-        def answers(m=m, d=d):
-            nonlocal plan
-            if plan is None:
-                from .config import load_plan
-
-                plan = load_plan(cfg, _basedir(directory))
-            return cached_answers(directory, plan, m, d)
-
-        row = classify(rows, m, d, answers)
+        row = classify(rows, m, d, functools.partial(answers, m, d))
         row["score"] = _score(directory, m, d) if row["state"] in ("finished", "would rerun") else "–"
         out.append(row)
     return out
