@@ -48,7 +48,8 @@ def _setup_logging(log_file: str | None) -> None:
 
 
 def stage(fn):
-    """Common --log option, and InputError shown as a one-line error (exit 2), not a traceback."""
+    """Common --log option, and InputError shown as a one-line error (exit 2), not a traceback. Any other
+    error is logged with its traceback (exit 1), so the --log file that messages point at holds it too."""
 
     @click.option("--log", "log_file", default=None, help="Also write the log to this file.")
     @functools.wraps(fn)
@@ -68,6 +69,12 @@ def stage(fn):
             # a write no stage names itself (an image, a frame): the error's own file name, if it has one
             log.error("%s", disk_full_error(exc.filename or "a file in the output's folder", exc))
             raise SystemExit(3) from None
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # click's own messages
+        except Exception as exc:  # noqa: BLE001 - a bug or an unforeseen input: into the log, not only the terminal
+            log.error("vlmeval-steps %s failed: %s: %s", fn.__name__.replace("_", "-"), type(exc).__name__, exc,
+                      exc_info=True)
+            raise SystemExit(1) from None
 
     return wrapper
 

@@ -172,6 +172,20 @@ class Plan:
             return dataclasses.replace(info, url=target.url, md5=target.md5)
         return dataclasses.replace(info, url=self.absolute_url(info.url))
 
+    def base_name(self, dataset: str) -> str:
+        """The dataset whose TSV (and answer cache) a name in file names uses: MVBench_8frame_limit5 -> MVBench."""
+        video = split_video_name(self.config, dataset)
+        return video[0] if video else split_limit(dataset)[0]
+
+    def prompt_id(self, model: str, dataset: str) -> str:
+        """The prompt file a model x dataset reads: resources/prompts/{dataset}/{prompt_id}.jsonl."""
+        from .datasets.doc_pages import prompt_id_with_layout
+        from .prompts import prompt_id_for
+
+        info, spec = self.dataset(dataset), self.model(model)
+        # issue 11: multi-page documents lay pages out per kind of model (`{builder}__{layout}`)
+        return prompt_id_with_layout(prompt_id_for(spec.get("prompt"), info.name, info.type), model, spec, info)
+
     def absolute_url(self, url: str) -> str:
         """Relative local paths are relative to the workflow's folder; they become file:// URLs."""
         if re.match(r"^[a-z][a-z0-9+.-]*://", url):

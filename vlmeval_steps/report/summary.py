@@ -50,7 +50,11 @@ class Cell:
 
 def read_acc(path: Path) -> pd.DataFrame:
     # every cell as text: a split called "none" must not become NaN; numbers are parsed where used
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not a score table ({exc}). Delete it and run again: the score stage writes it "
+                         "anew from the cached predictions.") from None
 
 
 def read_cell(results: Path, model: str, dataset: str) -> Cell:

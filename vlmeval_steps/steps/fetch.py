@@ -6,7 +6,8 @@ a TSV already there with the right md5 is used as it is; one with another md5 is
 downloaded (resuming a partial download), its md5 checked (a mismatch is kept in
 `.download/rejected/` and stops the run), and renamed into place. Any number of runs may ask at
 once: one downloads, the others wait and reuse it. The work dir gets `resources/data/{name}.tsv`,
-a symlink to the data root's file, as its Snakemake output.
+a symlink to the data root's file, as its Snakemake output. A local source file that no longer has
+the configured md5 stops it before anything is used or copied (vlmeval_steps/sources.py).
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import logging
 import os
 from pathlib import Path
 
-from .. import store
+from .. import sources, store
 from ..errors import reporting_full_disk
 from ..fileio import md5_of
 from . import download, verify
@@ -36,9 +37,13 @@ def run(name: str, url: str, md5: str | None, root: str | Path, link: str | Path
 
 
 def _ensure(name: str, url: str, md5: str | None, root: Path, final: Path, timeout: float, held: bool) -> str:
+    # a local source edited under its configured md5 (sources.py): never serve the old copy in its place
+    edited = sources.source_conflict(url, md5, root)
     if final.exists():
         actual = md5_of(final)
         if md5 in (None, actual):
+            if edited:
+                raise sources.conflict_error(name, url, md5, edited, final)
             log.info("%s is already in the data root (md5 %s): using it, no download", final, actual)
             return actual
         aside = root / ".stale" / f"{name}.{actual}.tsv"
@@ -47,6 +52,8 @@ def _ensure(name: str, url: str, md5: str | None, root: Path, final: Path, timeo
         log.warning("%s has md5 %s, not the expected %s: moved it to %s and fetching the configured version",
                     final, actual, md5, aside)
     kept = root / ".stale" / f"{name}.{md5}.tsv"
+    if edited:
+        raise sources.conflict_error(name, url, md5, edited, kept if kept.exists() else None)
     if md5 and kept.exists():  # the right version was set aside by an earlier md5 change: bring it back
         log.info("restoring %s (md5 %s), set aside earlier; no download", kept, md5)
         os.replace(kept, final)

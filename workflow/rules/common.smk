@@ -17,8 +17,7 @@ try:
     from vlmeval_steps.gpu import gpus_needed
     from vlmeval_steps.judge.llm import judge_identity
     from vlmeval_steps.models import is_local
-    from vlmeval_steps.prompts import prompt_id_for
-    from vlmeval_steps.datasets.doc_pages import prompt_id_with_layout  # issue 11
+    from vlmeval_steps.sources import download_params as source_download_params
 except ImportError as exc:
     raise WorkflowError(f"the vlmeval_steps package is not installed ({exc}); run `pip install -e .` first") from exc
 
@@ -115,8 +114,7 @@ wildcard_constraints:
 # thousands of jobs at scale: each answer is computed once (docs/scale.md "Planning").
 @functools.cache
 def base(dataset):
-    video = split_video_name(config, dataset)  # MVBench_8frame_limit5 -> MVBench (one TSV for every setting)
-    return video[0] if video else split_limit(dataset)[0]
+    return PLAN.base_name(dataset)  # MVBench_8frame_limit5 -> MVBench (one TSV for every setting)
 
 
 @functools.cache
@@ -136,6 +134,15 @@ def dataset_json(dataset):
 @functools.cache
 def dataset_md5(dataset):
     return _check(PLAN.dataset, dataset).md5 or ""
+
+
+@functools.cache
+def download_params(dataset):
+    """(url, md5) of the download rule: what the data root's TSV must hold. A local source file without an
+    md5 in the config is followed by its content hash; one that no longer has the configured md5 makes the
+    download rerun and stop, naming both (vlmeval_steps/sources.py). Unchanged sources keep their params."""
+    info = _check(PLAN.dataset, dataset)
+    return _check(source_download_params, info.url, info.md5, DATA_ROOT, info.upstream_name)
 
 
 def data_link(dataset):
@@ -169,10 +176,7 @@ def model_spec(model):
 
 @functools.cache
 def prompt_id(model, dataset):
-    info = _check(PLAN.dataset, dataset)
-    pid = _check(prompt_id_for, model_spec(model).get("prompt"), info.name, info.type)
-    # --- issue 11: multi-page documents lay pages out per kind of model (`{builder}__{layout}`) ---
-    return _check(prompt_id_with_layout, pid, model, model_spec(model), info)
+    return _check(PLAN.prompt_id, model, dataset)
 
 
 @functools.cache

@@ -10,8 +10,9 @@ rule download:
     params:
         # an alias keeps upstream's file name in the data root (GMAI_mm_bench_VAL -> GMAI-MMBench_VAL.tsv)
         name=lambda wc: _check(PLAN.dataset, wc.dataset).upstream_name,
-        url=lambda wc: _check(PLAN.dataset, wc.dataset).url,
-        md5=lambda wc: dataset_md5(wc.dataset),
+        # what the TSV must hold: an edited local source reruns this (common.smk: download_params)
+        url=lambda wc: download_params(wc.dataset)[0],
+        md5=lambda wc: download_params(wc.dataset)[1],
         root=DATA_ROOT,
     log:
         "logs/download/{dataset}.log",
