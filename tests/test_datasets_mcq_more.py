@@ -44,7 +44,7 @@ def test_plain_mcq_numeric_options_nan_category_failed_and_empty_predictions(tmp
                                    tmp_path / "out")
     assert [r["extracted"] for r in records] == ["B", "A", "Z", "Z"]
     table = read_csv(tmp_path / "out/ScienceQA_TEST_acc.csv")
-    # hits 1,1,0,0; the NaN category is left out of the breakdown (deviation, README)
+    # hits 1,1,0,0; the NaN category is left out of the breakdown (deviation, docs/parity.md)
     assert list(table.columns) == ["split", "Overall", "count", "logic"]
     assert table.iloc[0]["Overall"] == 0.5 and table.iloc[0]["count"] == 0.5 and table.iloc[0]["logic"] == 0
 
@@ -112,7 +112,7 @@ def test_mmt_table_has_32_l2_columns_subtask_means_and_an_all_row(tmp_path):
         # OCR = mean over sub-tasks (0.5 + 1) / 2 = 0.75, not the question mean 2/3
         assert r["OCR"] == pytest.approx(0.75) and r["Count"] == 0
         assert r["t1"] == 0.5 and r["t2"] == 1 and r["t3"] == 0
-        # an l2-category without questions is NaN (upstream raises: README deviation)
+        # an l2-category without questions is NaN (upstream raises: docs/parity.md deviation)
         assert math.isnan(r["VR"])
 
 

@@ -78,7 +78,7 @@ def test_every_named_model_resolves_and_states_a_runnable_architecture(plan):
             assert spec["architecture"] in MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES, name
             assert spec["architecture"] in PROVEN_ARCHITECTURES, name  # run on a tiny checkpoint (test_tiny_vlms)
             assert spec["model_path"]
-        else:   # the remote-code families: asked through a server (README, "Checkpoints that need remote code")
+        else:   # the remote-code families: asked through a server (docs/models.md, "Checkpoints that need remote code")
             assert spec["class"] == "CustomAPIModel" and spec["api_base"].startswith("http://127.0.0.1:")
         if spec.get("prompt"):
             assert spec["prompt"] in BUILDERS, name

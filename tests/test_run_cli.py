@@ -160,7 +160,7 @@ def test_help_offers_what_run_accepts():
         runner.parser().parse_args(["--help"])
     text = " ".join(out.getvalue().split())
     assert "--mode {all,infer,eval}" in text and "--reuse-aux [{all,infer,none}]" in text
-    readme = " ".join((REPO / "README.md").read_text().split())
+    readme = " ".join((REPO / "docs" / "user-guide.md").read_text().split())  # run.py's flags, side by side
     assert "| `--mode all` / `infer` / `eval` | `--mode all` / `infer` / `eval` |" in readme
     assert "| `--reuse-aux [all|infer|none]` |" in readme.replace("\\|", "|")
 
@@ -241,6 +241,8 @@ def test_eval_mode_scores_the_predictions_there_are_and_infers_nothing(tmp_path,
 # ---- the docs a new user reads first say what the code does ----
 
 README = (REPO / "README.md").read_text()
+#: the README and the documentation it links to (docs/)
+DOCS = README + "".join(p.read_text() for p in sorted((REPO / "docs").glob("*.md")))
 CONFIG_README = (REPO / "config" / "README.md").read_text()
 
 
@@ -252,7 +254,7 @@ def test_the_data_root_default_is_the_home_folder_wherever_one_runs(tmp_path, mo
     assert data_root(None) == str(Path.home() / "LMUData")
     monkeypatch.setenv("LMUData", str(tmp_path / "mine"))
     assert data_root(None) == str(tmp_path / "mine") and data_root("/data/x") == "/data/x"
-    assert "| data root (TSVs, LMUData-style) | `$LMUData`, else `~/LMUData` (as upstream) |" in README
+    assert "| data root (TSVs, LMUData-style) | `$LMUData`, else `~/LMUData` (as upstream) |" in DOCS
     assert "null: `$LMUData` if set, else `~/LMUData` in your home folder" in CONFIG_README
     assert "in the working directory" not in CONFIG_README.split("`data_root`", 1)[1].split("\n", 1)[0]
 
@@ -268,7 +270,7 @@ def test_the_evalscope_table_says_video_keys_work():
     from vlmeval_steps.evalscope import VIDEO_KEYS
     from vlmeval_steps.video.benchmark import is_video
 
-    row = next(ln for ln in README.splitlines() if ln.startswith("| `nframe`, `fps`"))
+    row = next(ln for ln in DOCS.splitlines() if ln.startswith("| `nframe`, `fps`"))
     assert "not supported" not in row and "ignored" not in row
     assert all(f"`{k}`" in row for k in VIDEO_KEYS)
     assert all(name in row for name, info in REGISTERED.items() if is_video(info))

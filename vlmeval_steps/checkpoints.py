@@ -16,7 +16,7 @@ from .errors import InputError
 
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 WEIGHTS = ("*.safetensors", "*.bin", "*.safetensors.index.json", "*.bin.index.json", "*.pt", "*.pth")
-SERVE = ("serve it with its own code and evaluate it through CustomAPIModel (README, \"Checkpoints that need "
+SERVE = ("serve it with its own code and evaluate it through CustomAPIModel (docs/models.md, \"Checkpoints that need "
          "remote code\"): `lmdeploy serve api_server {path} --server-port 23333 --model-name {name}` (or `vllm serve "
          "{path} --trust-remote-code --port 23333 --served-model-name {name}`), then a custom_models entry "
          "{{class: CustomAPIModel, model: {name}, api_base: 'http://127.0.0.1:23333/v1'{prompt}}}")

@@ -2,7 +2,7 @@
 
 Extraction, the LLM judge and the metrics see the text after the trace, as upstream's SPLIT_THINK run gives
 them (`vlmeval/inference.py`: the text after the last `</think>`, stripped, is the prediction; what comes
-before it is the `thinking`). The prediction files keep the raw text. One deviation from SPLIT_THINK (README,
+before it is the `thinking`). The prediction files keep the raw text. One deviation from SPLIT_THINK (docs/parity.md,
 deviations): a trace the token limit cut off (it opens and never closes) holds no answer, so it counts as a
 failed prediction instead of being scored as if the trace were the answer.
 """

@@ -24,7 +24,7 @@ def main() -> int:
         if word.isdigit():
             pgid = int(word)
     if pgid:
-        try:  # SIGKILL: a run killed at any moment resumes from its answer cache (README, Interrupting)
+        try:  # SIGKILL: a run killed at any moment resumes from its answer cache (docs/user-guide.md, "Interrupting and resuming a run")
             os.killpg(pgid, signal.SIGKILL)
         except OSError:  # already gone
             pass

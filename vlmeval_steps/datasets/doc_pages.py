@@ -159,7 +159,7 @@ def render_pdf(pdf: bytes, where: str) -> list[bytes]:
 # ----- concatenation, as upstream's concat_images and frame2img -----------------------------------
 def _font():
     # upstream downloads SimHei.ttf and falls back to Pillow's default font at size 40 when it cannot
-    # (this machine has no route to it): we always use the fallback (README: deviations)
+    # (this machine has no route to it): we always use the fallback (docs/parity.md: deviations)
     try:
         return ImageFont.load_default(size=40)
     except TypeError:  # Pillow < 10.1 has only its small bitmap font

@@ -312,7 +312,7 @@ def read_meta(path: str | Path, required: tuple[str, ...] = ("index",)) -> pd.Da
         meta["image_path"] = meta["image_path"].map(to_list_or_str)
     nul = nul_cell(meta)
     if nul:
-        # upstream's pandas loader keeps the byte and sends it to the model; we refuse it (README: deviations)
+        # upstream's pandas loader keeps the byte and sends it to the model; we refuse it (docs/parity.md: deviations)
         raise InputError(f"{path}: row index={nul[0]}, column {nul[1]!r}: the text holds a NUL byte (\\x00), a "
                          "sign of a corrupt file. Remove the byte or fix the row.")
     return meta

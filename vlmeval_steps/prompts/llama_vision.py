@@ -3,7 +3,7 @@ DocVQA only. AI2D's and ChartQA's differ between the 11B and the 90B model (upst
 name), hence two builders. Text first, then the images.
 
 Upstream also changes max_new_tokens per dataset (AI2D 400, ChartQA and DocVQA 512, MMMU and MathVista
-2048); a model entry has one max_new_tokens here (README, deviations).
+2048); a model entry has one max_new_tokens here (docs/parity.md, deviations).
 """
 from __future__ import annotations
 

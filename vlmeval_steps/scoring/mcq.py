@@ -1,6 +1,6 @@
 """MCQ accuracy: vanilla and circular hits, and upstream's report_acc table.
 
-Deliberate deviations (README, "Deviations"): splits are listed sorted (upstream uses set order,
+Deliberate deviations (docs/parity.md, "Deliberate deviations"): splits are listed sorted (upstream uses set order,
 which changes with PYTHONHASHSEED), and NaN category values are left out of the breakdown
 (upstream fails to sort them).
 """

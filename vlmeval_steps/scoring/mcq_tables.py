@@ -3,7 +3,7 @@
 
 Upstream lower-cases every column of the prediction file except the option letters before scoring;
 these tables read the lower-cased names too. Splits are listed sorted and NaN values are left out
-of the category breakdowns, as in scoring/mcq.py (README, "Deviations").
+of the category breakdowns, as in scoring/mcq.py (docs/parity.md, "Deliberate deviations").
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ Tokens: upstream uses the spaCy pipelines en_core_web_sm / zh_core_web_sm, downl
 Here the tokenizer is spaCy's own rule-based English tokenizer (`spacy.blank('en')`, the tokenizer
 en_core_web_sm is built with: the same tokens). zh_core_web_sm segments words with a pkuseg model
 that only ships inside that pipeline; we use spaCy's default Chinese segmentation, one token per
-character (README: deviations). rouge1 (kept per blank, not in the score, as upstream) is
+character (docs/parity.md: deviations). rouge1 (kept per blank, not in the score, as upstream) is
 rouge-score's, which upstream's `evaluate.load('rouge')` wraps, with the same tokenizer.
 """
 from __future__ import annotations

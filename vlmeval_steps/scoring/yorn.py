@@ -1,7 +1,7 @@
 """Yes/No benchmarks: per-row scores and upstream's rating tables (MME, POPE, HallusionBench).
 
 All values are percentages, as upstream's `_score.csv`. Rows of the category breakdowns that
-upstream lists in Python set order are sorted here (a deliberate deviation; see the README).
+upstream lists in Python set order are sorted here (a deliberate deviation; see docs/parity.md).
 """
 from __future__ import annotations
 

@@ -348,7 +348,7 @@ rule unknown_predictions:
         "exit 1"
 
 
-# ---- Where each job runs under a cluster executor (README "What runs where on SLURM") ----
+# ---- Where each job runs under a cluster executor (docs/cluster.md "What runs where on SLURM") ----
 # Snakemake decides local-or-queued per rule, so work that differs in kind is split by wildcard
 # constraints into a queued rule and a local one with the same body (`use rule ... with:`).
 # Without a cluster executor every job runs locally and the split changes nothing.

@@ -1,7 +1,7 @@
 # Video benchmarks: video_fetch (folder + index TSV) -> frames (one per dataset x sampling setting)
 # -> build_video_prompts; then infer, merge, judge and score as for image benchmarks.
 # A video benchmark's name in targets carries its setting, as upstream's result names do:
-# results/M/MVBench_8frame_acc.csv, results/M/Video-MME_1fps_subs_acc.csv (README "Video").
+# results/M/MVBench_8frame_acc.csv, results/M/Video-MME_1fps_subs_acc.csv (docs/benchmarks.md "Video benchmarks").
 from vlmeval_steps.config import split_video_name
 from vlmeval_steps.video.benchmark import is_video
 from vlmeval_steps.names import LIMIT_PATTERN
