@@ -41,6 +41,7 @@ install_project() {  # $1: what to install, e.g. "." or ".[test]"
   if [ "$VLMEVAL_STEPS_DEPS" = locked ]; then
     "$PY" -m pip install --quiet -c requirements/lock.txt -e "$1"
   else
-    "$PY" -m pip install --quiet --upgrade --upgrade-strategy eager -e "$1"
+    # torch stays 2.13.0 (requirements/torch.in): an eager upgrade would pull a newer torch with GB of CUDA
+    "$PY" -m pip install --quiet --upgrade --upgrade-strategy eager -c requirements/torch.in -e "$1"
   fi
 }
