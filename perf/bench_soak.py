@@ -224,7 +224,10 @@ def run_client(base: str, prompts: Path, cache: Path, out: Path, nproc: int, sta
     cmd = [sys.executable, __file__, "--client", "--base", base, "--prompts", str(prompts), "--cache", str(cache),
            "--out", str(out), "--nproc", str(nproc), "--stats", str(stats)]
     with open(stats.with_suffix(".log"), "w") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        # SIGINT as a terminal's foreground process gets it (Ctrl-C), also when this script inherited it ignored
+        # (started with `&` from a script, or under nohup): else the client never sees the interrupt
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         if interrupt_at is not None:
             seen, offset, path = 0, 0, cache / "shard-0-of-1.jsonl"
             while seen < interrupt_at and proc.poll() is None:

@@ -57,10 +57,18 @@ def cached_keys(work_dir: Path) -> list[str]:
     return keys
 
 
-def start_run(workflow, work_dir: Path, **kwargs) -> subprocess.Popen:
+def foreground_signals():
+    """SIGINT and SIGHUP as a terminal's foreground command gets them, whatever the test run inherited (a suite
+    started with `nohup` or `&` from a script ignores both, and its children would too)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
+def start_run(workflow, work_dir: Path, preexec_fn=None, **kwargs) -> subprocess.Popen:
     # a session of its own, as a shell runs a foreground command: the test's signals reach only the runner
     return subprocess.Popen(run_command(work_dir), cwd=work_dir.parent, env=workflow.env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True, **kwargs)
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                            preexec_fn=preexec_fn or foreground_signals, **kwargs)
 
 
 def start_and_wait_for_infer(workflow, work_dir: Path, **kwargs) -> subprocess.Popen:
@@ -162,6 +170,7 @@ def test_a_killed_run_leaves_no_process_and_the_same_command_resumes_it(workflow
 
 
 def ignore_sigint():
+    foreground_signals()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # as `vlmeval-steps run ... &` in a script, or nohup, starts it
 
 
