@@ -44,15 +44,20 @@ REPLY = json.dumps({
 QUESTION = re.compile(rb"Question (\d+):")
 
 
+async def read_request(reader) -> tuple[bytes, bytes]:
+    """One HTTP/1.1 request off a kept-alive connection: its head and its body (content-length bytes)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    return head, await reader.readexactly(length)
+
+
 async def _handle(reader, writer, latency, seen):
     try:
         while True:
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            body = await reader.readexactly(length)
+            head, body = await read_request(reader)
             if head.startswith(b"GET /count"):  # the benchmark's check: requests and distinct questions
                 reply = json.dumps(dict(requests=seen["n"], distinct=len(seen["q"]))).encode()
                 seen.update(n=0, q=set())

@@ -44,6 +44,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bench_api import read_request  # the same mock server's request reader (perf/ is on sys.path when run)
+
 QUESTION = re.compile(rb"Question (\d+):")
 FAULTS = ("500", "429", "drop")
 
@@ -73,12 +75,7 @@ def serve(port: int, fail_share: float, slow_seconds: float) -> None:
     async def handle(reader, writer):
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":", 1)[1])
-                body = await reader.readexactly(length)
+                head, body = await read_request(reader)
                 if head.startswith(b"GET /reset"):  # a new run: count from zero
                     state.update(requests=0, failed=0, slow=0, attempts={}, answered={})
                     writer.write(_http("200 OK", b"{}"))
