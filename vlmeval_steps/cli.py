@@ -63,15 +63,13 @@ def stage(fn):
         except InputError as exc:
             log.error("%s", exc)
             raise SystemExit(2) from None
-        except OSError as exc:
-            if exc.errno not in DISK_FULL:
-                raise
-            # a write no stage names itself (an image, a frame): the error's own file name, if it has one
-            log.error("%s", disk_full_error(exc.filename or "a file in the output's folder", exc))
-            raise SystemExit(3) from None
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise  # click's own messages
         except Exception as exc:  # noqa: BLE001 - a bug or an unforeseen input: into the log, not only the terminal
+            if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+                # a write no stage names itself (an image, a frame): the error's own file name, if it has one
+                log.error("%s", disk_full_error(exc.filename or "a file in the output's folder", exc))
+                raise SystemExit(3) from None
             log.error("vlmeval-steps %s failed: %s: %s", fn.__name__.replace("_", "-"), type(exc).__name__, exc,
                       exc_info=True)
             raise SystemExit(1) from None
